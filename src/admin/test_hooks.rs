@@ -1,0 +1,97 @@
+//! Test-only commands (cargo feature `test-hooks`, never in the shipped build): forced panics
+//! for the crash-safety tests, a held call for the unload-refusal test, and the timed publish
+//! loop `make bench` compares with the C baseline module.
+
+use std::time::{Duration, Instant};
+
+use crate::domain::counts::{parse_count, MwiCounts};
+use crate::domain::mailbox::MailboxId;
+use crate::host::cli::{CliCall, CliCommand, CliOutcome};
+use crate::host::mwi;
+
+pub static COMMANDS: [CliCommand; 4] = [
+    CliCommand {
+        command: c"mwi test panic",
+        summary: c"Test build only: panic inside a CLI handler",
+        usage: c"Usage: mwi test panic\n",
+        run: |_| panic!("test-hooks: forced panic in a CLI handler"),
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test sleep",
+        summary: c"Test build only: hold a CLI call open",
+        usage: c"Usage: mwi test sleep <milliseconds>\n",
+        run: sleep,
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test publish-loop",
+        summary: c"Test build only: timed publish loop",
+        usage: c"Usage: mwi test publish-loop <count> <mailboxes>\n       Publishes <count> states over <mailboxes> mailboxes bench<i>@bench.\n",
+        run: publish_loop,
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test delete-state",
+        summary: c"Test build only: clear one cached MWI state",
+        usage: c"Usage: mwi test delete-state <mailbox@context>\n",
+        run: delete_state,
+        complete: None,
+    },
+];
+
+fn sleep(call: &CliCall) -> CliOutcome {
+    let args = call.args_after(3);
+    let [ms] = args.as_slice() else { return CliOutcome::ShowUsage };
+    let Ok(ms) = parse_count(ms) else { return CliOutcome::ShowUsage };
+    std::thread::sleep(Duration::from_millis(u64::from(ms)));
+    call.print("slept\n");
+    CliOutcome::Success
+}
+
+fn thread_cpu_ns() -> u128 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: ts is a valid out-parameter for clock_gettime.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128
+}
+
+fn publish_loop(call: &CliCall) -> CliOutcome {
+    let args = call.args_after(3);
+    let [count, mailboxes] = args.as_slice() else { return CliOutcome::ShowUsage };
+    let (Ok(count), Ok(mailboxes)) = (parse_count(count), parse_count(mailboxes)) else {
+        return CliOutcome::ShowUsage;
+    };
+    let mailboxes = mailboxes.max(1);
+    let start = Instant::now();
+    let cpu0 = thread_cpu_ns();
+    let mut failed = 0u32;
+    for i in 0..count {
+        let id = format!("bench{}@bench", i % mailboxes);
+        let Ok(id) = MailboxId::parse(&id) else { return CliOutcome::Failure };
+        let counts = MwiCounts { new: i % 100, old: i % 7, urgent: i % 3 };
+        if mwi::publish(&id, counts).is_err() {
+            failed += 1;
+        }
+    }
+    let cpu = thread_cpu_ns() - cpu0;
+    let wall = start.elapsed().as_nanos();
+    call.print(&format!("published {count} failed {failed} wall_ns {wall} cpu_ns {cpu}\n"));
+    CliOutcome::Success
+}
+
+fn delete_state(call: &CliCall) -> CliOutcome {
+    let args = call.args_after(3);
+    let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
+    let Ok(id) = MailboxId::parse(id) else { return CliOutcome::ShowUsage };
+    match mwi::delete(&id) {
+        Ok(()) => {
+            call.print(&format!("deleted {id}\n"));
+            CliOutcome::Success
+        }
+        Err(e) => {
+            call.print(&format!("Error: {e}\n"));
+            CliOutcome::Failure
+        }
+    }
+}

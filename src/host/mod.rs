@@ -1,0 +1,33 @@
+//! The safe wrapper layer over Asterisk. Each file wraps one host concept and names the
+//! Asterisk header it covers; values own their registrations and undo them on drop.
+//! Only this layer touches [`crate::sys`].
+
+pub mod ao2;
+pub mod cli;
+pub mod guard;
+pub mod log;
+pub mod module;
+pub mod mwi;
+
+use std::ffi::{CStr, CString};
+
+/// A C string for Asterisk from Rust text; an interior NUL (never valid in what we pass)
+/// becomes '?', so the conversion cannot fail.
+pub(crate) fn c_string(text: &str) -> CString {
+    match CString::new(text) {
+        Ok(c) => c,
+        Err(_) => CString::new(text.replace('\0', "?")).unwrap_or_default(),
+    }
+}
+
+/// Text of a C string owned by Asterisk, lossily decoded.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string valid for the duration of the call.
+pub(crate) unsafe fn text_of(ptr: *const libc::c_char) -> String {
+    if ptr.is_null() {
+        return String::new();
+    }
+    // SAFETY: non-NULL and NUL-terminated, as the caller promises.
+    unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned()
+}

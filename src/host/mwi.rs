@@ -1,0 +1,221 @@
+//! MWI state on Asterisk's message bus (asterisk/mwi.h, asterisk/stasis.h).
+//!
+//! Publish with urgent counts, delete a cache entry, read one or all cached states, and
+//! subscribe to every state change with a Rust callback receiving owned, typed data.
+
+use std::ffi::c_void;
+use std::fmt;
+
+use super::ao2::{container_items, Ao2};
+use super::guard;
+use crate::domain::counts::{CountKind, MwiCounts, MAX_PUBLISHABLE_COUNT};
+use crate::domain::mailbox::MailboxId;
+use crate::domain::state::MwiState;
+use crate::sys;
+
+/// Why a publish or delete did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MwiError {
+    /// A count above what Asterisk's `int` counts hold; nothing was published.
+    CountOutOfRange { kind: CountKind, value: u32 },
+    /// Asterisk refused (allocation failure or MWI core not running).
+    HostRefused,
+}
+
+impl fmt::Display for MwiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CountOutOfRange { kind, value } => write!(
+                f,
+                "the {kind} count {value} is larger than {MAX_PUBLISHABLE_COUNT}, the most Asterisk's MWI state can hold"
+            ),
+            Self::HostRefused => write!(f, "Asterisk refused the MWI update (see its log)"),
+        }
+    }
+}
+
+/// Publishes `counts` for `mailbox` on the MWI topic; the cache is updated before this returns.
+pub fn publish(mailbox: &MailboxId, counts: MwiCounts) -> Result<(), MwiError> {
+    if let Some((kind, value)) = counts.first_unpublishable() {
+        return Err(MwiError::CountOutOfRange { kind, value });
+    }
+    let mb = super::c_string(mailbox.mailbox());
+    let ctx = super::c_string(mailbox.context());
+    // SAFETY: both strings are NUL-terminated and alive for the call; counts fit in a C int
+    // (checked above). Note Asterisk's argument order: urgent, new, old; no channel; NULL eid
+    // means this server.
+    let rc = unsafe {
+        sys::ast_mwi_publish_by_mailbox(
+            mb.as_ptr(),
+            ctx.as_ptr(),
+            counts.urgent as libc::c_int,
+            counts.new as libc::c_int,
+            counts.old as libc::c_int,
+            std::ptr::null(),
+            std::ptr::null_mut(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(MwiError::HostRefused)
+    }
+}
+
+/// Clears the cached state of `mailbox` (this server's entry), as `ast_delete_mwi_state` does.
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))] // the mailbox store (next issue) deletes for real
+pub fn delete(mailbox: &MailboxId) -> Result<(), MwiError> {
+    let mb = super::c_string(mailbox.mailbox());
+    let ctx = super::c_string(mailbox.context());
+    // SAFETY: NUL-terminated strings alive for the call; a NULL eid means this server.
+    let rc = unsafe { sys::ast_delete_mwi_state_full(mb.as_ptr(), ctx.as_ptr(), std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(MwiError::HostRefused)
+    }
+}
+
+fn eid_text(eid: &sys::ast_eid) -> String {
+    let b = eid.eid;
+    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
+}
+
+/// Copies the payload of an MWI state message into Rust.
+///
+/// # Safety
+/// `msg` is a live stasis message whose type is `ast_mwi_state_type()`.
+unsafe fn state_of(msg: *mut sys::stasis_message) -> Option<MwiState> {
+    // SAFETY: msg is live (caller); its data is a struct ast_mwi_state owned by the message.
+    let data = unsafe { sys::stasis_message_data(msg) }.cast::<sys::ast_mwi_state>();
+    if data.is_null() {
+        return None;
+    }
+    // SAFETY: data is non-NULL and lives as long as msg; fields are read, never written.
+    let s = unsafe { &*data };
+    // SAFETY: ast_eid_default is a global initialised at Asterisk start and never freed.
+    let local = unsafe { std::ptr::addr_of!(sys::ast_eid_default).read() };
+    let eid = s.eid;
+    Some(MwiState {
+        // SAFETY: uniqueid is a NUL-terminated string field of the state, alive with msg.
+        uniqueid: unsafe { super::text_of(s.uniqueid) },
+        new: s.new_msgs,
+        old: s.old_msgs,
+        urgent: s.urgent_msgs,
+        eid: eid_text(&eid),
+        local: { eid.eid } == { local.eid },
+    })
+}
+
+fn state_type() -> *mut sys::stasis_message_type {
+    // SAFETY: plain getter of a type registered at Asterisk start (NULL only if MWI is off).
+    unsafe { sys::ast_mwi_state_type() }
+}
+
+/// The cached state of the mailbox with stasis id `uniqueid` on this server, if any.
+pub fn cached_state(uniqueid: &str) -> Option<MwiState> {
+    let id = super::c_string(uniqueid);
+    let ty = state_type();
+    if ty.is_null() {
+        return None;
+    }
+    // SAFETY: cache and type are Asterisk globals; id is NUL-terminated. The message returned
+    // carries a reference we own.
+    let msg = unsafe { Ao2::from_owned(sys::stasis_cache_get(sys::ast_mwi_state_cache(), ty, id.as_ptr())) }?;
+    // SAFETY: the cache only holds messages of the type we asked for.
+    unsafe { state_of(msg.as_ptr()) }
+}
+
+/// Every cached MWI state, from every server (entity).
+pub fn cached_states() -> Vec<MwiState> {
+    let ty = state_type();
+    if ty.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: cache and type are Asterisk globals; the container returned is ours to release.
+    let Some(dump) = (unsafe { Ao2::from_owned(sys::stasis_cache_dump_all(sys::ast_mwi_state_cache(), ty)) }) else {
+        return Vec::new();
+    };
+    container_items::<sys::stasis_message>(&dump)
+        .iter()
+        // SAFETY: every item is a live message of the MWI state type (the dump was filtered by it).
+        .filter_map(|m| unsafe { state_of(m.as_ptr()) })
+        .collect()
+}
+
+/// The callback of an [`MwiSubscription`]: runs on an Asterisk-owned stasis thread, one
+/// message at a time.
+pub type StateCallback = Box<dyn Fn(MwiState) + Send + Sync>;
+
+/// A subscription to every MWI state change (the `mwi:all` topic).
+///
+/// # Invariants
+/// `sub` is a live subscription whose callback data is `callback`'s heap address; the box is
+/// freed only after `stasis_unsubscribe_and_join` has returned, so no callback can see it freed.
+pub struct MwiSubscription {
+    sub: *mut sys::stasis_subscription,
+    callback: *mut StateCallback,
+}
+
+// SAFETY: the raw pointers are only used in Drop, and stasis subscriptions may be
+// unsubscribed from any thread.
+unsafe impl Send for MwiSubscription {}
+
+extern "C" fn on_mwi_message(
+    data: *mut c_void,
+    _sub: *mut sys::stasis_subscription,
+    msg: *mut sys::stasis_message,
+) {
+    guard::entry_or("mwi subscription callback", (), || {
+        // SAFETY: msg is live for the duration of the callback (stasis holds a reference).
+        if unsafe { sys::stasis_message_type(msg) } != state_type() {
+            return; // subscription-change and cache-clear messages share the topic
+        }
+        // SAFETY: the type was checked just above.
+        let Some(state) = (unsafe { state_of(msg) }) else { return };
+        // SAFETY: data is the callback box, alive until after unsubscribe_and_join (invariant).
+        let callback = unsafe { &*data.cast::<StateCallback>() };
+        callback(state);
+    });
+}
+
+impl MwiSubscription {
+    /// Subscribes `callback` to every MWI state change; `None` if Asterisk refused.
+    pub fn subscribe(callback: StateCallback) -> Option<Self> {
+        let callback = Box::into_raw(Box::new(callback));
+        // SAFETY: the topic is an Asterisk global; on_mwi_message is guarded and matches
+        // stasis_subscription_cb; the data pointer stays valid until Drop (invariant).
+        let sub = unsafe {
+            sys::__stasis_subscribe(
+                sys::ast_mwi_topic_all(),
+                Some(on_mwi_message),
+                callback.cast(),
+                c"host/mwi.rs".as_ptr(),
+                line!() as libc::c_int,
+                c"MwiSubscription::subscribe".as_ptr(),
+            )
+        };
+        if sub.is_null() {
+            // SAFETY: never handed to Asterisk successfully: we still own the box.
+            drop(unsafe { Box::from_raw(callback) });
+            return None;
+        }
+        // Only state messages need to reach us; the others are filtered out by stasis.
+        // SAFETY: sub is live; the type is an Asterisk global.
+        unsafe {
+            sys::stasis_subscription_accept_message_type(sub, state_type());
+            sys::stasis_subscription_set_filter(sub, sys::STASIS_SUBSCRIPTION_FILTER_SELECTIVE);
+        }
+        Some(Self { sub, callback })
+    }
+}
+
+impl Drop for MwiSubscription {
+    fn drop(&mut self) {
+        // SAFETY: sub is live (invariant); this returns after the final message was handled,
+        // so no callback runs after it.
+        unsafe { sys::stasis_unsubscribe_and_join(self.sub) };
+        // SAFETY: the box came from Box::into_raw in subscribe, and no callback can use it now.
+        drop(unsafe { Box::from_raw(self.callback) });
+    }
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Control the sandbox Asterisk (a Debian sid chroot with Asterisk 22).
+#   asterisk.sh configure          write the test configuration into the sandbox
+#   asterisk.sh install SO [NAME]  install a module image atomically (copy to a temp name, mv)
+#   asterisk.sh start | stop | restart | status | pid
+#   asterisk.sh wait               wait until FullyBooted
+#   asterisk.sh cli COMMAND...     run a CLI command (asterisk -rx), print its output
+set -euo pipefail
+SANDBOX=${SANDBOX:-/var/cache/res_mwi_hub/sandbox}
+here=$(cd "$(dirname "$0")" && pwd)
+moddir=/usr/lib/x86_64-linux-gnu/asterisk/modules
+log="$SANDBOX/var/log/asterisk/console.out"
+
+ensure_mounts() {
+    mountpoint -q "$SANDBOX/proc" || mount -t proc proc "$SANDBOX/proc"
+}
+
+pid_of() {
+    local f="$SANDBOX/var/run/asterisk/asterisk.pid"
+    [ -f "$f" ] || return 1
+    local p; p=$(cat "$f")
+    [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ "$(readlink "/proc/$p/root")" = "$(readlink -f "$SANDBOX")" ] || return 1
+    echo "$p"
+}
+
+cli() {
+    chroot "$SANDBOX" /usr/sbin/asterisk -rx "$*"
+}
+
+case "${1:-}" in
+configure)
+    rm -rf "$SANDBOX/etc/asterisk"
+    cp -a "$SANDBOX/etc/asterisk.dist" "$SANDBOX/etc/asterisk"
+    cp "$here"/etc/*.conf "$SANDBOX/etc/asterisk/"
+    if [ -d "$here/../../configs" ]; then cp "$here"/../../configs/*.conf "$SANDBOX/etc/asterisk/" 2>/dev/null || true; fi
+    ;;
+install)
+    so=${2:?install needs a .so}; name=${3:-res_mwi_hub.so}
+    cp "$so" "$SANDBOX$moddir/.$name.tmp"
+    mv -f "$SANDBOX$moddir/.$name.tmp" "$SANDBOX$moddir/$name"
+    ;;
+start)
+    ensure_mounts
+    if pid_of >/dev/null; then echo "already running"; exit 0; fi
+    mkdir -p "$SANDBOX/var/run/asterisk" "$SANDBOX/var/log/asterisk"
+    rm -f "$SANDBOX/var/run/asterisk/asterisk.ctl" "$SANDBOX/var/run/asterisk/asterisk.pid"
+    : > "$log"
+    # -f: foreground without console; detached into its own session so the caller can exit.
+    setsid chroot "$SANDBOX" /usr/sbin/asterisk -f -vvv -g </dev/null >"$log" 2>&1 &
+    "$0" wait
+    ;;
+wait)
+    for _ in $(seq 1 300); do
+        if out=$(cli "core waitfullybooted" 2>/dev/null) && grep -q "fully booted" <<<"$out"; then
+            exit 0
+        fi
+        sleep 0.1
+    done
+    echo "Asterisk did not boot; console output:" >&2; tail -n 40 "$log" >&2; exit 1
+    ;;
+stop)
+    p=$(pid_of) || exit 0
+    cli "core stop now" >/dev/null 2>&1 || true
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || exit 0; sleep 0.1; done
+    kill -9 "$p" 2>/dev/null || true
+    ;;
+restart) "$0" stop; "$0" start ;;
+status) if p=$(pid_of); then echo "running (pid $p)"; else echo "stopped"; exit 1; fi ;;
+pid) pid_of ;;
+cli) shift; cli "$@" ;;
+*) sed -n '2,9p' "$0"; exit 2 ;;
+esac
