@@ -15,10 +15,9 @@ ensure_mounts() {
     mountpoint -q "$SANDBOX/proc" || mount -t proc proc "$SANDBOX/proc"
 }
 
+# Paths inside the chroot go through chroot itself: /var/run there is an absolute symlink.
 pid_of() {
-    local f="$SANDBOX/var/run/asterisk/asterisk.pid"
-    [ -f "$f" ] || return 1
-    local p; p=$(cat "$f")
+    local p; p=$(chroot "$SANDBOX" cat /var/run/asterisk/asterisk.pid 2>/dev/null) || return 1
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ "$(readlink "/proc/$p/root")" = "$(readlink -f "$SANDBOX")" ] || return 1
     echo "$p"
 }
@@ -42,8 +41,7 @@ install)
 start)
     ensure_mounts
     if pid_of >/dev/null; then echo "already running"; exit 0; fi
-    mkdir -p "$SANDBOX/var/run/asterisk" "$SANDBOX/var/log/asterisk"
-    rm -f "$SANDBOX/var/run/asterisk/asterisk.ctl" "$SANDBOX/var/run/asterisk/asterisk.pid"
+    chroot "$SANDBOX" sh -c 'mkdir -p /var/run/asterisk /var/log/asterisk; rm -f /var/run/asterisk/asterisk.ctl /var/run/asterisk/asterisk.pid'
     : > "$log"
     # -f: foreground without console; detached into its own session so the caller can exit.
     setsid chroot "$SANDBOX" /usr/sbin/asterisk -f -vvv -g </dev/null >"$log" 2>&1 &

@@ -1,0 +1,86 @@
+# res_mwi_hub: build, test against a real Asterisk 22, install.
+#   make            build the module (target/release/libres_mwi_hub.so)
+#   make test       install tools, run unit, conformance and end-to-end tests (what CI runs)
+#   make run        build, start the sandbox Asterisk with the module, open its console
+#   make stop       stop the sandbox Asterisk
+#   make bench      benchmarks, printed as ratios against baselines measured in the same run
+#   make install    copy res_mwi_hub.so into the local Asterisk's modules directory
+SHELL := /bin/bash
+SANDBOX ?= /var/cache/res_mwi_hub/sandbox
+export SANDBOX
+CARGO ?= cargo
+PYTHON ?= /usr/bin/python3
+MODULE := target/release/libres_mwi_hub.so
+TEST_MODULE := target/test-hooks/release/libres_mwi_hub.so
+BASELINE_MODULE := target/bench/res_mwi_hub_bench_baseline.so
+ASTERISK := tests/sandbox/asterisk.sh
+# Debian packages the build and the tests need (Debian 12 host).
+HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make
+
+.PHONY: all build test-build deps sandbox unit conformance e2e test run stop bench install clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+test-build:
+	$(CARGO) build --release --features test-hooks --target-dir target/test-hooks
+
+deps:
+	@missing=""; for p in $(HOST_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+sandbox: deps
+	tests/sandbox/provision.sh $(SANDBOX)
+
+unit:
+	$(CARGO) test --lib
+
+conformance: build sandbox
+	tests/conformance/check-abi.sh "$$(ls -t target/release/build/res_mwi_hub-*/out/asterisk_bindings.rs | head -n1)" $(SANDBOX)
+
+e2e: build test-build sandbox
+	MODULE=$(abspath $(MODULE)) TEST_MODULE=$(abspath $(TEST_MODULE)) \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/e2e
+
+test: deps unit conformance e2e
+
+run: build sandbox
+	$(ASTERISK) stop
+	$(ASTERISK) configure
+	$(ASTERISK) install $(MODULE)
+	$(ASTERISK) start
+	@$(ASTERISK) cli "module load res_mwi_hub.so"
+	@if [ -t 0 ]; then chroot $(SANDBOX) /usr/sbin/asterisk -r; \
+	else $(ASTERISK) cli "module show like res_mwi_hub"; echo "Asterisk is running; 'make stop' ends it."; fi
+
+stop:
+	$(ASTERISK) stop
+
+$(BASELINE_MODULE): tests/bench/baseline/res_mwi_hub_bench_baseline.c $(wildcard asterisk-headers/*.h)
+	mkdir -p $(dir $@)
+	gcc -shared -fPIC -O2 -Wall -Werror -Iasterisk-headers -o $@ $<
+
+bench: test-build sandbox $(BASELINE_MODULE)
+	tests/bench/run-bench.sh $(abspath $(TEST_MODULE)) $(abspath $(BASELINE_MODULE))
+
+# Where the local Asterisk keeps its modules: ASTMODDIR=... overrides; otherwise asterisk.conf's
+# astmoddir, then the usual locations.
+install: build
+	@dir="$(ASTMODDIR)"; \
+	if [ -z "$$dir" ] && [ -f /etc/asterisk/asterisk.conf ]; then \
+	    dir=$$(sed -n 's/^[[:space:]]*astmoddir[[:space:]]*=>*[[:space:]]*//p' /etc/asterisk/asterisk.conf | head -n1); fi; \
+	for d in /usr/lib/x86_64-linux-gnu/asterisk/modules /usr/lib/asterisk/modules /usr/lib64/asterisk/modules; do \
+	    [ -n "$$dir" ] || { [ -d "$$d" ] && dir="$$d"; }; done; \
+	[ -n "$$dir" ] && [ -d "$$dir" ] || { echo "No Asterisk modules directory found; use make install ASTMODDIR=/path"; exit 1; }; \
+	install -m 0644 $(MODULE) "$$dir/.res_mwi_hub.so.new" && mv -f "$$dir/.res_mwi_hub.so.new" "$$dir/res_mwi_hub.so"; \
+	echo "Installed $$dir/res_mwi_hub.so; load it with: asterisk -rx 'module load res_mwi_hub.so'"
+
+clean:
+	$(CARGO) clean

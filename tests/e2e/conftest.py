@@ -1,0 +1,269 @@
+"""End-to-end harness: a real Asterisk 22 in the sandbox chroot, driven as an admin would.
+
+The CLI goes through `asterisk -rx` (its exit status says nothing: output is checked), AMI
+through TCP on 127.0.0.1:5038, SIP through sipp. MODULE and TEST_MODULE (environment) are the
+shipped build and the test-hooks build of res_mwi_hub.so.
+"""
+import os
+import re
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SANDBOX = Path(os.environ.get("SANDBOX", "/var/cache/res_mwi_hub/sandbox"))
+CONTROL = ROOT / "tests" / "sandbox" / "asterisk.sh"
+MODULE = os.environ.get("MODULE", str(ROOT / "target/release/libres_mwi_hub.so"))
+TEST_MODULE = os.environ.get("TEST_MODULE", str(ROOT / "target/test-hooks/release/libres_mwi_hub.so"))
+FULL_LOG = SANDBOX / "var/log/asterisk/full"
+SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+
+
+class Asterisk:
+    """The sandbox Asterisk process and its CLI."""
+
+    def control(self, *args):
+        return subprocess.run([str(CONTROL), *args], check=True, capture_output=True, text=True).stdout
+
+    def cli(self, command, timeout=30):
+        res = subprocess.run(["chroot", str(SANDBOX), "/usr/sbin/asterisk", "-rx", command],
+                             capture_output=True, text=True, timeout=timeout)
+        return res.stdout + res.stderr
+
+    def pid(self):
+        try:
+            return int(self.control("pid").strip())
+        except subprocess.CalledProcessError:
+            return None
+
+    def alive(self):
+        return self.pid() is not None and "System uptime" in self.cli("core show uptime")
+
+    def install(self, so):
+        self.control("install", so)
+
+    def start(self):
+        self.control("configure")
+        self.control("start")
+
+    def stop(self):
+        self.control("stop")
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def maps(self):
+        return Path(f"/proc/{self.pid()}/maps").read_text()
+
+    def module_status(self):
+        out = self.cli("module show like res_mwi_hub")
+        m = re.search(r"^res_mwi_hub\.so\s.*?\s(Running|Not Running)\s", out, re.M)
+        return m.group(1) if m else None
+
+    def load(self):
+        out = self.cli("module load res_mwi_hub.so")
+        assert "Loaded res_mwi_hub.so" in out, out
+        assert self.module_status() == "Running"
+
+    def unload(self):
+        out = self.cli("module unload res_mwi_hub.so")
+        assert "Unloaded res_mwi_hub.so" in out, out
+
+    def ensure_loaded(self):
+        if self.module_status() != "Running":
+            self.load()
+
+    def ensure_unloaded(self):
+        if self.module_status() == "Running":
+            self.unload()
+
+    def use_image(self, so):
+        """Unload, install `so` as res_mwi_hub.so, load it."""
+        self.ensure_unloaded()
+        self.install(so)
+        self.load()
+
+
+class LogWatch:
+    """The lines the Asterisk log gains from now on."""
+
+    def __init__(self):
+        self.offset = FULL_LOG.stat().st_size if FULL_LOG.exists() else 0
+
+    def text(self):
+        with open(FULL_LOG, "rb") as f:
+            f.seek(self.offset)
+            return f.read().decode("utf-8", "replace")
+
+    def wait_for(self, pattern, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.text()):
+                return self.text()
+            time.sleep(0.05)
+        raise AssertionError(f"log never matched {pattern!r}; got:\n{self.text()[-3000:]}")
+
+    def our_errors(self):
+        """ERROR lines written by res_mwi_hub (our sources log as src/...) or naming it."""
+        return [l for l in self.text().splitlines()
+                if "ERROR[" in l and ("src/" in l or "res_mwi_hub" in l)]
+
+
+class Ami:
+    """A minimal AMI client, as any integration would write one."""
+
+    def __init__(self, host="127.0.0.1", port=5038, user="mwihub", secret="mwihub-test", events="on"):
+        self.sock = socket.create_connection((host, port), timeout=10)
+        self.buf = b""
+        self.pending = []
+        self.next_id = 0
+        banner = self._line()
+        assert banner.startswith("Asterisk Call Manager"), banner
+        resp = self.action("Login", Username=user, Secret=secret, Events=events)
+        assert resp.get("Response") == "Success", resp
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("AMI connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def read_message(self):
+        """One message as an ordered list of (key, value), returned as a dict with .pairs."""
+        pairs = []
+        while True:
+            line = self._line()
+            if line == "":
+                if pairs:
+                    break
+                continue
+            key, _, value = line.partition(":")
+            pairs.append((key.strip(), value.strip()))
+        msg = dict(pairs)
+        msg["_pairs"] = pairs
+        return msg
+
+    def send(self, name, **fields):
+        self.next_id += 1
+        action_id = fields.pop("ActionID", f"t{self.next_id}")
+        lines = [f"Action: {name}", f"ActionID: {action_id}"] + [f"{k}: {v}" for k, v in fields.items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return action_id
+
+    def action(self, name, **fields):
+        action_id = self.send(name, **fields)
+        while True:
+            msg = self.read_message()
+            if "Response" in msg and msg.get("ActionID") == action_id:
+                return msg
+            self.pending.append(msg)
+
+    def wait_event(self, predicate, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        for i, msg in enumerate(self.pending):
+            if "Event" in msg and predicate(msg):
+                del self.pending[i]
+                return msg
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no matching AMI event")
+            self.sock.settimeout(left)
+            try:
+                msg = self.read_message()
+            except socket.timeout:
+                raise TimeoutError("no matching AMI event")
+            finally:
+                self.sock.settimeout(10)
+            if "Event" in msg and predicate(msg):
+                return msg
+            self.pending.append(msg)
+
+    def drain(self, seconds):
+        """Every event arriving within `seconds`."""
+        got = list(self.pending)
+        self.pending = []
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return got
+            self.sock.settimeout(left)
+            try:
+                got.append(self.read_message())
+            except socket.timeout:
+                return got
+            finally:
+                self.sock.settimeout(10)
+
+    def close(self):
+        try:
+            self.sock.sendall(b"Action: Logoff\r\n\r\n")
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def message_waiting(mailbox):
+    return lambda m: m.get("Event") == "MessageWaiting" and m.get("Mailbox") == mailbox
+
+
+def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False):
+    """Run sipp from 127.0.0.2 (the vmtrunk endpoint) against the sandbox's UDP transport."""
+    cmd = ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / scenario), "-i", "127.0.0.2", "-p", "0",
+           "-m", str(calls), "-nostdin", "-timeout", f"{timeout}s", "-trace_err",
+           "-error_file", "/tmp/res_mwi_hub_sipp_err.log"]
+    if rate:
+        cmd += ["-r", str(rate)]
+    cmd += list(args)
+    if background:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10)
+
+
+@pytest.fixture(scope="session")
+def asterisk():
+    """A freshly started sandbox Asterisk with the shipped module installed (not yet loaded)."""
+    ast = Asterisk()
+    ast.stop()
+    ast.install(MODULE)
+    ast.start()
+    yield ast
+    ast.stop()
+
+
+@pytest.fixture
+def hub(asterisk):
+    """The sandbox Asterisk with the shipped res_mwi_hub loaded."""
+    if asterisk.pid() is None:
+        asterisk.start()
+    asterisk.ensure_loaded()
+    return asterisk
+
+
+@pytest.fixture
+def hub_test_build(asterisk):
+    """The sandbox Asterisk running the test-hooks build; the shipped build is put back after."""
+    if asterisk.pid() is None:
+        asterisk.start()
+    asterisk.use_image(TEST_MODULE)
+    yield asterisk
+    if asterisk.pid() is None:
+        asterisk.start()
+    asterisk.ensure_unloaded()
+    asterisk.install(MODULE)
+    asterisk.load()
+
+
+@pytest.fixture
+def ami(asterisk):
+    client = Ami()
+    yield client
+    client.close()

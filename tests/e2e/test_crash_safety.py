@@ -1,0 +1,47 @@
+"""Panics inside our code never reach Asterisk (test-hooks build only)."""
+from conftest import LogWatch, message_waiting
+
+
+def test_panic_in_cli_handler_is_contained(hub_test_build):
+    ast = hub_test_build
+    pid = ast.pid()
+    log = LogWatch()
+    out = ast.cli("mwi test panic")
+    assert "internal failure in res_mwi_hub" in out, out
+    assert "failed" in out
+    log.wait_for(r"ERROR.*Rust panic at .*forced panic in a CLI handler")
+    assert ast.pid() == pid and ast.alive()
+    assert "Published" in ast.cli("mwi publish 1000@default 1 0")
+
+
+def test_panic_in_stasis_callback_is_contained(hub_test_build, ami):
+    ast = hub_test_build
+    pid = ast.pid()
+    log = LogWatch()
+    ast.cli("mwi publish panic@res_mwi_hub_test 1 0")
+    log.wait_for(r"ERROR.*Rust panic at .*forced panic in the MWI watcher")
+    log.wait_for(r"ERROR.*mwi subscription callback failed")
+    assert ast.pid() == pid and ast.alive()
+    # The subscription keeps working after the panic.
+    ast.cli("core set debug 1 res_mwi_hub")
+    try:
+        ast.cli("mwi publish 1002@default 2 0")
+        ami.wait_event(message_waiting("1002@default"))
+        log.wait_for(r"DEBUG.*MWI state 1002@default: new 2 old 0 urgent 0")
+    finally:
+        ast.cli("core set debug 0 res_mwi_hub")
+
+
+def test_debug_output_follows_core_set_debug(hub):
+    log = LogWatch()
+    hub.cli("core set debug 0 res_mwi_hub")
+    hub.cli("mwi publish 1003@default 1 0")
+    hub.cli("mwi publish 1003@default 2 0")
+    hub.cli("core set debug 1 res_mwi_hub")
+    try:
+        hub.cli("mwi publish 1003@default 3 0")
+        text = log.wait_for(r"MWI state 1003@default: new 3")
+        assert "MWI state 1003@default: new 1" not in text
+        assert "MWI state 1003@default: new 2" not in text
+    finally:
+        hub.cli("core set debug 0 res_mwi_hub")

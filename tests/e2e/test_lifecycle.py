@@ -1,0 +1,61 @@
+"""Module lifecycle: load, unload, reload, clean teardown, new image on reload."""
+import threading
+import time
+
+from conftest import MODULE, TEST_MODULE, LogWatch
+
+
+def test_load_shows_running(asterisk):
+    asterisk.ensure_unloaded()
+    asterisk.load()
+    out = asterisk.cli("module show like res_mwi_hub")
+    assert "Running" in out and "extended" in out, out
+    assert "mwi show state" in asterisk.cli("core show help mwi")
+
+
+def test_unload_load_reload(hub):
+    log = LogWatch()
+    hub.unload()
+    assert hub.module_status() is None
+    assert "No such command" in hub.cli("mwi list states")
+    hub.load()
+    out = hub.cli("module reload res_mwi_hub.so")
+    assert "res_mwi_hub" in out and "not" not in out.lower(), out
+    log.wait_for(r"res_mwi_hub reloaded")
+    assert hub.module_status() == "Running"
+    assert "MWI state" in hub.cli("mwi list states")
+    assert log.our_errors() == []
+
+
+def test_unload_leaves_nothing_mapped(hub):
+    assert "res_mwi_hub.so" in hub.maps()
+    hub.unload()
+    assert "res_mwi_hub.so" not in hub.maps()
+    hub.load()
+
+
+def test_later_load_runs_newly_installed_image(asterisk):
+    asterisk.use_image(TEST_MODULE)
+    assert "slept" in asterisk.cli("mwi test sleep 1")
+    asterisk.unload()
+    asterisk.install(MODULE)
+    asterisk.load()
+    out = asterisk.cli("mwi test sleep 1")
+    assert "No such command" in out, out
+
+
+def test_unload_refused_while_our_cli_call_is_in_flight(hub_test_build):
+    ast = hub_test_build
+    result = {}
+    t = threading.Thread(target=lambda: result.setdefault("out", ast.cli("mwi test sleep 3000")))
+    t.start()
+    time.sleep(0.7)
+    out = ast.cli("module unload res_mwi_hub.so")
+    t.join()
+    assert "Unloaded" not in out, out
+    assert ast.module_status() == "Running"
+    assert "slept" in result["out"]
+    # Once the call is over, unload works and tears everything down.
+    ast.unload()
+    assert "res_mwi_hub.so" not in ast.maps()
+    ast.load()
