@@ -17,7 +17,7 @@ ASTERISK := tests/sandbox/asterisk.sh
 # Debian packages the build and the tests need (Debian 12 host).
 HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make
 
-.PHONY: all build test-build deps sandbox unit conformance e2e test run stop bench install clean
+.PHONY: all build test-build deps sandbox lint unit conformance e2e test run stop bench install clean
 
 all: build
 
@@ -39,6 +39,12 @@ deps:
 sandbox: deps
 	tests/sandbox/provision.sh $(SANDBOX)
 
+# The SAFETY-comment and unsafe-op lints are configured in Cargo.toml; this enforces them.
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) clippy --release --all-targets --features test-hooks --target-dir target/test-hooks -- -D warnings
+
 unit:
 	$(CARGO) test --lib
 
@@ -49,7 +55,7 @@ e2e: build test-build sandbox
 	MODULE=$(abspath $(MODULE)) TEST_MODULE=$(abspath $(TEST_MODULE)) \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/e2e
 
-test: deps unit conformance e2e
+test: deps lint unit conformance e2e
 
 run: build sandbox
 	$(ASTERISK) stop

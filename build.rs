@@ -25,9 +25,7 @@ fn main() {
         .generate()
         .expect("bindgen over asterisk-headers/asterisk_api.h failed");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR"));
-    bindings
-        .write_to_file(out.join("asterisk_bindings.rs"))
-        .expect("writing asterisk_bindings.rs");
+    bindings.write_to_file(out.join("asterisk_bindings.rs")).expect("writing asterisk_bindings.rs");
 
     // Small C glue, if any: every *.c in include/ is compiled and linked in.
     let glue: Vec<PathBuf> = std::fs::read_dir(&include)

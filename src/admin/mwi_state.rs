@@ -89,7 +89,14 @@ fn publish(call: &CliCall) -> CliOutcome {
     let c = request.counts;
     match mwi::publish(&request.mailbox, c) {
         Ok(()) => {
-            ast_verb!(3, "MWI published for {} from the CLI: new {} old {} urgent {}", request.mailbox, c.new, c.old, c.urgent);
+            ast_verb!(
+                3,
+                "MWI published for {} from the CLI: new {} old {} urgent {}",
+                request.mailbox,
+                c.new,
+                c.old,
+                c.urgent
+            );
             call.print(&format!(
                 "Published MWI for {}: new {}, old {}, urgent {}.\n",
                 request.mailbox, c.new, c.old, c.urgent

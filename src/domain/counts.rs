@@ -116,9 +116,6 @@ mod tests {
         let ok = MwiCounts { new: MAX_PUBLISHABLE_COUNT, old: 0, urgent: 0 };
         assert_eq!(ok.first_unpublishable(), None);
         let too_big = MwiCounts { new: 1, old: MAX_PUBLISHABLE_COUNT + 1, urgent: u32::MAX };
-        assert_eq!(
-            too_big.first_unpublishable(),
-            Some((CountKind::Old, MAX_PUBLISHABLE_COUNT + 1))
-        );
+        assert_eq!(too_big.first_unpublishable(), Some((CountKind::Old, MAX_PUBLISHABLE_COUNT + 1)));
     }
 }

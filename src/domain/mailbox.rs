@@ -31,7 +31,10 @@ pub enum MailboxIdError {
     /// A second `@`.
     ExtraAt,
     /// Whitespace, a control character or a non-ASCII character, at this byte offset.
-    BadCharacter { offset: usize, byte: u8 },
+    BadCharacter {
+        offset: usize,
+        byte: u8,
+    },
 }
 
 impl fmt::Display for MailboxIdError {

@@ -71,10 +71,7 @@ pub fn compile_filter(pattern: &str) -> Result<Regex, CommandError> {
     }
     RegexBuilder::new(pattern).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| {
         let first_line = e.to_string().lines().last().unwrap_or("invalid").trim().to_owned();
-        CommandError::Invalid(format!(
-            "Invalid regular expression '{}': {first_line}",
-            printable(pattern)
-        ))
+        CommandError::Invalid(format!("Invalid regular expression '{}': {first_line}", printable(pattern)))
     })
 }
 
@@ -134,14 +131,7 @@ pub fn format_state_list(mut states: Vec<MwiState>, filter: Option<&Regex>) -> S
             let _ = writeln!(out, "{} {}.", states.len(), noun(states.len()));
         }
         Some(re) => {
-            let _ = writeln!(
-                out,
-                "{} of {} {} match '{}'.",
-                states.len(),
-                total,
-                noun(total),
-                re.as_str()
-            );
+            let _ = writeln!(out, "{} of {} {} match '{}'.", states.len(), total, noun(total), re.as_str());
         }
     }
     out
@@ -149,8 +139,7 @@ pub fn format_state_list(mut states: Vec<MwiState>, filter: Option<&Regex>) -> S
 
 /// Completion candidates: the ids starting with `word`, sorted, without duplicates.
 pub fn complete_ids<'a>(ids: impl IntoIterator<Item = &'a str>, word: &str) -> Vec<String> {
-    let mut out: Vec<String> =
-        ids.into_iter().filter(|id| id.starts_with(word)).map(str::to_owned).collect();
+    let mut out: Vec<String> = ids.into_iter().filter(|id| id.starts_with(word)).map(str::to_owned).collect();
     out.sort();
     out.dedup();
     out
@@ -161,14 +150,7 @@ mod tests {
     use super::*;
 
     fn state(id: &str, new: i32, old: i32, urgent: i32) -> MwiState {
-        MwiState {
-            uniqueid: id.into(),
-            new,
-            old,
-            urgent,
-            eid: "02:00:00:00:00:01".into(),
-            local: true,
-        }
+        MwiState { uniqueid: id.into(), new, old, urgent, eid: "02:00:00:00:00:01".into(), local: true }
     }
 
     #[test]
@@ -211,7 +193,9 @@ mod tests {
         assert_eq!(parse_list_filter(&["like"]).unwrap_err(), CommandError::Usage);
         assert_eq!(parse_list_filter(&["foo", "x"]).unwrap_err(), CommandError::Usage);
         match parse_list_filter(&["like", "(unclosed"]) {
-            Err(CommandError::Invalid(m)) => assert!(m.starts_with("Invalid regular expression '(unclosed'"), "{m}"),
+            Err(CommandError::Invalid(m)) => {
+                assert!(m.starts_with("Invalid regular expression '(unclosed'"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(compile_filter(""), Err(CommandError::Invalid(_))));
@@ -229,7 +213,11 @@ mod tests {
 
     #[test]
     fn lists_sorted_filtered_and_counted() {
-        let states = vec![state("2000@default", 0, 5, 0), state("1000@default", 3, 1, 2), state("1001@other", -1, 0, 0)];
+        let states = vec![
+            state("2000@default", 0, 5, 0),
+            state("1000@default", 3, 1, 2),
+            state("1001@other", -1, 0, 0),
+        ];
         let all = format_state_list(states.clone(), None);
         let lines: Vec<&str> = all.lines().collect();
         assert_eq!(lines.len(), 5);

@@ -77,6 +77,8 @@ struct EntryCell {
 /// Every entry in `entries` is registered with Asterisk and stays at its heap address until
 /// it has been unregistered.
 pub struct CliRegistration {
+    // Boxed: Asterisk keeps each entry's address, which must not move when the Vec grows.
+    #[allow(clippy::vec_box)]
     entries: Vec<Box<EntryCell>>,
 }
 
@@ -130,7 +132,10 @@ impl CliRegistration {
                 let mut partial = Self { entries };
                 let _ = partial.unregister_all();
                 std::mem::forget(partial);
-                return Err(format!("could not register CLI command '{}'", command.command.to_string_lossy()));
+                return Err(format!(
+                    "could not register CLI command '{}'",
+                    command.command.to_string_lossy()
+                ));
             }
             entries.push(cell);
         }
@@ -148,7 +153,10 @@ impl CliRegistration {
             Err(removed) => {
                 for cell in &self.entries[..removed] {
                     if !register_entry(cell, module) {
-                        ast_error!("could not re-register CLI command '{}'", cell.command.command.to_string_lossy());
+                        ast_error!(
+                            "could not re-register CLI command '{}'",
+                            cell.command.command.to_string_lossy()
+                        );
                     }
                 }
                 Err(self)
@@ -223,7 +231,12 @@ extern "C" fn cli_trampoline(
                         // SAFETY: Asterisk frees completion strings with ast_free, so they are
                         // allocated with its own strdup.
                         unsafe {
-                            sys::__ast_strdup(m.as_ptr(), c"host/cli.rs".as_ptr(), line!() as libc::c_int, c"cli_trampoline".as_ptr())
+                            sys::__ast_strdup(
+                                m.as_ptr(),
+                                c"host/cli.rs".as_ptr(),
+                                line!() as libc::c_int,
+                                c"cli_trampoline".as_ptr(),
+                            )
                         }
                     }
                     None => ptr::null_mut(),
@@ -246,7 +259,8 @@ extern "C" fn cli_trampoline(
                     call.print("res_mwi_hub is being unloaded; command not run.\n");
                     return FAILURE;
                 };
-                let outcome = guard::entry(command.command.to_str().unwrap_or("CLI command"), || (command.run)(&call));
+                let outcome =
+                    guard::entry(command.command.to_str().unwrap_or("CLI command"), || (command.run)(&call));
                 match outcome {
                     Ok(CliOutcome::Success) => SUCCESS,
                     Ok(CliOutcome::ShowUsage) => SHOWUSAGE,

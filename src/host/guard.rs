@@ -29,7 +29,12 @@ pub fn entry<R>(name: &'static str, body: impl FnOnce() -> R) -> Result<R, Entry
             if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
                 std::mem::forget(again);
             }
-            log::error_at(file!(), line!(), name, &format!("{name} failed: Rust panic caught (see previous message); Asterisk continues"));
+            log::error_at(
+                file!(),
+                line!(),
+                name,
+                &format!("{name} failed: Rust panic caught (see previous message); Asterisk continues"),
+            );
             Err(EntryFailure::Panicked)
         }
     }

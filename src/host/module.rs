@@ -165,7 +165,10 @@ pub static GATE: InflightGate = InflightGate::new();
 const LOAD_FAILURE: sys::ast_module_load_result = sys::AST_MODULE_LOAD_FAILURE;
 
 /// Body of `load_module`.
-pub fn load<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M>>) -> sys::ast_module_load_result {
+pub fn load<M: AsteriskModule>(
+    info: &'static ModuleInfo,
+    state: &Mutex<Option<M>>,
+) -> sys::ast_module_load_result {
     guard::install_panic_hook();
     guard::entry_or("load_module", LOAD_FAILURE, || {
         // SAFETY: returns a static string owned by Asterisk.
@@ -208,7 +211,9 @@ pub fn load<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M
 pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M>>) -> libc::c_int {
     guard::entry_or("unload_module", -1, || {
         if let Err(inflight) = GATE.close() {
-            ast_warning!("res_mwi_hub not unloaded: {inflight} CLI/AMI call(s) of ours in progress; try again");
+            ast_warning!(
+                "res_mwi_hub not unloaded: {inflight} CLI/AMI call(s) of ours in progress; try again"
+            );
             return -1;
         }
         let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());

@@ -133,7 +133,8 @@ pub fn cached_states() -> Vec<MwiState> {
         return Vec::new();
     }
     // SAFETY: cache and type are Asterisk globals; the container returned is ours to release.
-    let Some(dump) = (unsafe { Ao2::from_owned(sys::stasis_cache_dump_all(sys::ast_mwi_state_cache(), ty)) }) else {
+    let Some(dump) = (unsafe { Ao2::from_owned(sys::stasis_cache_dump_all(sys::ast_mwi_state_cache(), ty)) })
+    else {
         return Vec::new();
     };
     container_items::<sys::stasis_message>(&dump)
