@@ -19,7 +19,7 @@
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
-    sed -n '4,5p' "$0" | sed 's/^# *//' >&2
+    echo "usage: $0 TEST_HOOKS_SO BASELINE_SO" >&2
     exit 2
 fi
 rust_so=$1
@@ -104,6 +104,7 @@ for n in $SIZES; do
             read -r wall cpu <<<"$res"
             per_wall=$(awk -v t="$wall" -v n="$n" 'BEGIN { printf "%.3f", t / n }')
             per_cpu=$(awk -v t="$cpu" -v n="$n" 'BEGIN { printf "%.3f", t / n }')
+            printf '%7s round %d %-8s wall %8s ns/pub  cpu %8s ns/pub\n' "$n" "$r" "$which" "$per_wall" "$per_cpu" >&2
             if [ "$which" = rust ]; then rust_wall+=("$per_wall") rust_cpu+=("$per_cpu")
             else base_wall+=("$per_wall") base_cpu+=("$per_cpu"); fi
         done
