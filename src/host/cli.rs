@@ -199,6 +199,8 @@ extern "C" fn cli_trampoline(
     const SHOWUSAGE: *mut libc::c_char = sys::RESULT_SHOWUSAGE as usize as *mut libc::c_char;
     const FAILURE: *mut libc::c_char = sys::RESULT_FAILURE as usize as *mut libc::c_char;
 
+    // Held until the very end: unload waits for every thread inside our code to leave.
+    let ticket = GATE.enter();
     guard::entry_or("CLI handler", FAILURE, || {
         if e.is_null() {
             return FAILURE;
@@ -221,7 +223,9 @@ extern "C" fn cli_trampoline(
                 if a.is_null() {
                     return ptr::null_mut();
                 }
-                let Some(_ticket) = GATE.enter() else { return ptr::null_mut() };
+                if !ticket.admitted() {
+                    return ptr::null_mut();
+                }
                 // SAFETY: a is valid for the call; word is a NUL-terminated string or NULL.
                 let (word, pos, n) = unsafe { (super::text_of((*a).word), (*a).pos, (*a).n) };
                 let matches = complete(&Completion { word, pos: pos.max(0) as usize });
@@ -255,10 +259,10 @@ extern "C" fn cli_trampoline(
                     (args.fd, argv)
                 };
                 let call = CliCall { fd, argv };
-                let Some(_ticket) = GATE.enter() else {
+                if !ticket.admitted() {
                     call.print("res_mwi_hub is being unloaded; command not run.\n");
                     return FAILURE;
-                };
+                }
                 let outcome =
                     guard::entry(command.command.to_str().unwrap_or("CLI command"), || (command.run)(&call));
                 match outcome {

@@ -8,6 +8,7 @@
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use super::guard;
 use super::log::{ast_error, ast_warning};
@@ -113,18 +114,30 @@ impl ModuleInfo {
     }
 }
 
-/// Counts the CLI/AMI calls of ours that are running, and shuts the door on new ones while
-/// the module unloads: unload is refused while any call is in flight.
+/// Counts the threads inside our CLI/AMI handlers and shuts the door on new calls while the
+/// module unloads: unload is refused while any call is in flight, and it does not return
+/// before the last thread has left our code.
 pub struct InflightGate(AtomicU64);
 
 const CLOSED: u64 = 1 << 63;
 
-/// One call in flight; leaving drops it.
-pub struct GateTicket(&'static InflightGate);
+/// A thread inside one of our handlers, admitted or turned away; dropping it leaves. Hold it
+/// for the whole handler, so the count covers every instruction of ours that Asterisk runs.
+pub struct GateTicket {
+    gate: &'static InflightGate,
+    admitted: bool,
+}
+
+impl GateTicket {
+    /// False while the module unloads: the handler must only say so and return.
+    pub fn admitted(&self) -> bool {
+        self.admitted
+    }
+}
 
 impl Drop for GateTicket {
     fn drop(&mut self) {
-        self.0 .0.fetch_sub(1, Ordering::SeqCst);
+        self.gate.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -133,25 +146,37 @@ impl InflightGate {
         Self(AtomicU64::new(0))
     }
 
-    /// Enters, unless the module is unloading.
-    pub fn enter(&'static self) -> Option<GateTicket> {
+    /// Enters; the ticket says whether the call may run.
+    pub fn enter(&'static self) -> GateTicket {
         let prev = self.0.fetch_add(1, Ordering::SeqCst);
-        if prev & CLOSED != 0 {
-            self.0.fetch_sub(1, Ordering::SeqCst);
-            return None;
-        }
-        Some(GateTicket(self))
+        GateTicket { gate: self, admitted: prev & CLOSED == 0 }
     }
 
-    /// Closes the door; fails with the number of calls in flight if any.
-    fn close(&self) -> Result<(), u64> {
-        let prev = self.0.fetch_or(CLOSED, Ordering::SeqCst);
-        let inflight = prev & !CLOSED;
-        if inflight > 0 {
-            self.0.fetch_and(!CLOSED, Ordering::SeqCst);
-            return Err(inflight);
+    fn inside(&self) -> u64 {
+        self.0.load(Ordering::SeqCst) & !CLOSED
+    }
+
+    /// Waits up to `wait` for every thread to leave; true when none is inside.
+    fn drained(&self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        while self.inside() > 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
-        Ok(())
+        true
+    }
+
+    /// Closes the door. Threads that were only turned away leave within microseconds; a call
+    /// still running after a short wait makes this fail with the number inside.
+    fn close(&self) -> Result<(), u64> {
+        self.0.fetch_or(CLOSED, Ordering::SeqCst);
+        if self.drained(Duration::from_millis(50)) {
+            return Ok(());
+        }
+        self.open();
+        Err(self.inside())
     }
 
     fn open(&self) {
@@ -219,7 +244,16 @@ pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
         let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());
         let Some(module) = slot.take() else { return 0 };
         match module.unload(info.module_ref()) {
-            Ok(()) => 0,
+            Ok(()) => {
+                // Nothing can call us any more; a thread Asterisk let in just before the
+                // unregistration may still be on its way out of our code.
+                if GATE.drained(Duration::from_secs(5)) {
+                    0
+                } else {
+                    ast_error!("res_mwi_hub: a handler is still running after unregistration; keeping the image mapped");
+                    -1
+                }
+            }
             Err((module, why)) => {
                 *slot = Some(module);
                 GATE.open();
@@ -233,7 +267,10 @@ pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
 /// Body of `reload_module`: 0 on success, -1 on failure (configuration kept as it was).
 pub fn reload<M: AsteriskModule>(state: &Mutex<Option<M>>) -> libc::c_int {
     guard::entry_or("reload_module", -1, || {
-        let Some(_ticket) = GATE.enter() else { return -1 };
+        let ticket = GATE.enter();
+        if !ticket.admitted() {
+            return -1;
+        }
         let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());
         match slot.as_mut().map(|m| m.reload()) {
             Some(Ok(())) | None => 0,
