@@ -5,3 +5,4 @@ pub mod host_version;
 pub mod mailbox;
 pub mod state;
 pub mod state_commands;
+pub mod store;
