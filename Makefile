@@ -86,7 +86,10 @@ install: build
 	    [ -n "$$dir" ] || { [ -d "$$d" ] && dir="$$d"; }; done; \
 	[ -n "$$dir" ] && [ -d "$$dir" ] || { echo "No Asterisk modules directory found; use make install ASTMODDIR=/path"; exit 1; }; \
 	install -m 0644 $(MODULE) "$$dir/.res_mwi_hub.so.new" && mv -f "$$dir/.res_mwi_hub.so.new" "$$dir/res_mwi_hub.so"; \
-	echo "Installed $$dir/res_mwi_hub.so; load it with: asterisk -rx 'module load res_mwi_hub.so'"
+	echo "Installed $$dir/res_mwi_hub.so; load it with: asterisk -rx 'module load res_mwi_hub.so'"; \
+	etc="$(ASTETCDIR)"; [ -n "$$etc" ] || etc=/etc/asterisk; \
+	if [ -d "$$etc" ] && [ ! -e "$$etc/res_mwi_hub.conf" ]; then \
+	    install -m 0640 res_mwi_hub.conf.sample "$$etc/res_mwi_hub.conf"; echo "Installed $$etc/res_mwi_hub.conf (defaults)"; fi
 
 clean:
 	$(CARGO) clean

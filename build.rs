@@ -18,6 +18,7 @@ fn main() {
         .default_enum_style(bindgen::EnumVariation::Consts)
         .prepend_enum_name(false)
         .layout_tests(true)
+        .wrap_unsafe_ops(true)
         .derive_default(false)
         .derive_debug(false)
         .generate_comments(false)

@@ -9,4 +9,8 @@
 #include "mwi.h"
 #include "cli.h"
 #include "version.h"
+#include "manager.h"
+#include "config.h"
+#include "astdb.h"
+#include "app.h"
 #endif

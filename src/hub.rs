@@ -1,39 +1,170 @@
 //! The module itself: what `load_module` builds and `unload_module` tears down.
 
-use crate::admin;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::domain::config::{HubConfig, ProviderMode};
+use crate::domain::store::MailboxStore;
+use crate::host::astdb;
 use crate::host::cli::CliRegistration;
-use crate::host::log::ast_verb;
+use crate::host::config::{self, ConfigLoad};
+use crate::host::log::{ast_error, ast_notice, ast_verb, ast_warning};
+use crate::host::manager::AmiRegistration;
 use crate::host::module::{asterisk_module, AsteriskModule, LoadError, ModuleRef};
 use crate::host::mwi::MwiSubscription;
-use crate::sys;
+use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
+use crate::mailboxes::{ami, migrate, provider::StoreCounts, service, service::MailboxService};
+use crate::{admin, mailboxes, sys};
+
+const CONFIG_FILE: &std::ffi::CStr = c"res_mwi_hub.conf";
+const STORE_FILE: &str = "res_mwi_hub.sqlite3";
 
 /// Everything the loaded module holds. Dropping it (or `unload`) undoes every registration.
 pub struct Hub {
     cli: CliRegistration,
+    ami: Vec<AmiRegistration>,
+    provider: Option<VoicemailProvider>,
     watcher: MwiSubscription,
+    service: Arc<MailboxService>,
+    config: HubConfig,
+    told_provider_taken: bool,
+}
+
+/// Reads res_mwi_hub.conf; a missing file means the defaults.
+fn read_config() -> Result<HubConfig, String> {
+    match config::load_category(CONFIG_FILE, c"general") {
+        ConfigLoad::Missing => Ok(HubConfig::from_settings(&[]).0),
+        ConfigLoad::Invalid => Err("res_mwi_hub.conf could not be parsed (see the messages above)".into()),
+        ConfigLoad::Loaded(category) => {
+            let (cfg, warnings) = HubConfig::from_settings(&category.settings);
+            for w in warnings {
+                ast_warning!("{w}");
+            }
+            Ok(cfg)
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Takes, keeps or gives up the voicemail-provider role as `mode` asks. `told` remembers that
+/// the admin was already told another module holds it, so it is said once, not at every reload.
+fn apply_provider(
+    current: Option<VoicemailProvider>,
+    mode: ProviderMode,
+    module: ModuleRef,
+    told: &mut bool,
+) -> Option<VoicemailProvider> {
+    match (mode, current) {
+        (ProviderMode::No, _) => None,
+        (_, Some(held)) => Some(held),
+        (ProviderMode::Auto, None) if voicemail::provider_registered() => {
+            if std::mem::replace(told, true) {
+                return None;
+            }
+            ast_notice!(
+                "another module (app_voicemail) is Asterisk's voicemail provider: AMI MailboxCount and \
+                 MailboxStatus, VM_INFO and the Waiting field of MessageWaiting events keep answering from it; \
+                 res_mwi_hub's mailboxes are still published to phones (voicemail_provider = auto)"
+            );
+            None
+        }
+        (mode, None) => match VoicemailProvider::register::<StoreCounts>(module) {
+            Ok(p) => {
+                ast_verb!(2, "res_mwi_hub is Asterisk's voicemail provider");
+                Some(p)
+            }
+            Err(ProviderError::Taken) => {
+                if mode == ProviderMode::Yes {
+                    ast_error!("voicemail_provider = yes, but another module already holds the role");
+                }
+                None
+            }
+            Err(ProviderError::Failed) => {
+                ast_error!("could not register res_mwi_hub as the voicemail provider");
+                None
+            }
+        },
+    }
 }
 
 impl AsteriskModule for Hub {
     fn load(module: ModuleRef) -> Result<Self, LoadError> {
+        let config = read_config().map_err(LoadError::Decline)?;
+        let path = astdb::data_dir().join(STORE_FILE);
+        let started = Instant::now();
+        let mut store =
+            MailboxStore::open(&path, config.durability).map_err(|e| LoadError::Decline(e.to_string()))?;
+        if config.import_res_mwi_external {
+            if let Err(e) = migrate::import_res_mwi_external(&mut store, now_ms()) {
+                ast_error!("importing res_mwi_external's mailboxes failed: {e}");
+            }
+        }
+        let service = Arc::new(MailboxService::new(store));
+        let republished = service.republish_all();
+        ast_verb!(
+            2,
+            "res_mwi_hub: {republished} external mailboxes loaded and published in {:?}",
+            started.elapsed()
+        );
+        service::install(service.clone());
+
         let watcher = MwiSubscription::subscribe(Box::new(admin::watch::on_state))
             .ok_or_else(|| LoadError::Failure("could not subscribe to the MWI topic".into()))?;
-        let cli = CliRegistration::register(admin::commands(), module).map_err(LoadError::Failure)?;
+        let ami = [
+            AmiRegistration::register::<ami::MwiGet>(module),
+            AmiRegistration::register::<ami::MwiUpdate>(module),
+            AmiRegistration::register::<ami::MwiDelete>(module),
+        ]
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            service::uninstall();
+            LoadError::Decline(e)
+        })?;
+        let cli = CliRegistration::register(admin::commands().chain(mailboxes::cli::COMMANDS.iter()), module)
+            .map_err(|e| {
+                service::uninstall();
+                LoadError::Failure(e)
+            })?;
+        let mut told_provider_taken = false;
+        let provider = apply_provider(None, config.voicemail_provider, module, &mut told_provider_taken);
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
-        Ok(Self { cli, watcher })
+        Ok(Self { cli, ami, provider, watcher, service, config, told_provider_taken })
     }
 
-    fn reload(&mut self) -> Result<(), String> {
-        ast_verb!(2, "res_mwi_hub reloaded (nothing to configure yet)");
+    fn reload(&mut self, module: ModuleRef) -> Result<(), String> {
+        let config = read_config()?;
+        if config.durability != self.config.durability {
+            self.service.with_store(|s| s.set_durability(config.durability)).map_err(|e| e.to_string())?;
+        }
+        self.provider = apply_provider(
+            self.provider.take(),
+            config.voicemail_provider,
+            module,
+            &mut self.told_provider_taken,
+        );
+        self.config = config;
+        ast_verb!(2, "res_mwi_hub reloaded");
         Ok(())
     }
 
     fn unload(self, module: ModuleRef) -> Result<(), (Self, String)> {
-        let Self { cli, watcher } = self;
+        let Self { cli, ami, provider, watcher, service, config, told_provider_taken } = self;
         if let Err(cli) = cli.unregister(module) {
-            return Err((Self { cli, watcher }, "a CLI command of ours is still in use".into()));
+            let hub = Self { cli, ami, provider, watcher, service, config, told_provider_taken };
+            return Err((hub, "a CLI command of ours is still in use".into()));
         }
+        drop(provider);
+        drop(ami);
         // Returns only after the last callback has finished.
         drop(watcher);
+        service::uninstall();
+        // The store closes when the last handler still inside our code lets go of it; the
+        // loader's unload waits for that before it unmaps the image.
+        drop(service);
         Ok(())
     }
 }
@@ -42,8 +173,10 @@ asterisk_module! {
     type: Hub,
     name: c"res_mwi_hub",
     description: c"MWI hub: external mailboxes, incoming MWI NOTIFYs and MWI state tools",
-    // Early enough that states are on the bus before channel drivers notify phones.
+    // Early enough that stored states are on the bus before channel drivers notify phones.
     load_priority: sys::AST_MODPRI_CHANNEL_DEPEND as u8,
     support_level: sys::AST_MODULE_SUPPORT_EXTENDED,
     requires: None,
+    // When app_voicemail loads at all it starts first, so voicemail_provider = auto sees it.
+    optional_modules: Some(c"app_voicemail"),
 }

@@ -23,4 +23,6 @@ mod host;
 #[cfg(not(test))]
 mod hub;
 #[cfg(not(test))]
+mod mailboxes;
+#[cfg(not(test))]
 mod sys;

@@ -2,6 +2,7 @@
 //! mailbox Asterisk knows, whoever published it. Asterisk itself has no command for this.
 
 use crate::domain::state_commands::{self, CommandError};
+use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome, Completion};
 use crate::host::log::ast_verb;
 use crate::host::mwi;
@@ -87,7 +88,7 @@ fn publish(call: &CliCall) -> CliOutcome {
         Err(e) => return report(call, e),
     };
     let c = request.counts;
-    match mwi::publish(&request.mailbox, c) {
+    match mwi::publish(&MailboxKey::from(&request.mailbox), c) {
         Ok(()) => {
             ast_verb!(
                 3,

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::counts::{parse_count, MwiCounts};
 use crate::domain::mailbox::MailboxId;
+use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome};
 use crate::host::mwi;
 
@@ -70,7 +71,7 @@ fn publish_loop(call: &CliCall) -> CliOutcome {
         let id = format!("bench{}@bench", i % mailboxes);
         let Ok(id) = MailboxId::parse(&id) else { return CliOutcome::Failure };
         let counts = MwiCounts { new: i % 100, old: i % 7, urgent: i % 3 };
-        if mwi::publish(&id, counts).is_err() {
+        if mwi::publish(&MailboxKey::from(&id), counts).is_err() {
             failed += 1;
         }
     }
@@ -83,15 +84,11 @@ fn publish_loop(call: &CliCall) -> CliOutcome {
 fn delete_state(call: &CliCall) -> CliOutcome {
     let args = call.args_after(3);
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
-    let Ok(id) = MailboxId::parse(id) else { return CliOutcome::ShowUsage };
-    match mwi::delete(&id) {
-        Ok(()) => {
-            call.print(&format!("deleted {id}\n"));
-            CliOutcome::Success
-        }
-        Err(e) => {
-            call.print(&format!("Error: {e}\n"));
-            CliOutcome::Failure
-        }
+    let Ok(id) = MailboxKey::parse(id) else { return CliOutcome::ShowUsage };
+    if mwi::delete(&id) {
+        call.print(&format!("deleted {id}\n"));
+    } else {
+        call.print(&format!("nothing cached for {id}\n"));
     }
+    CliOutcome::Success
 }

@@ -1,8 +1,11 @@
 //! Domain logic in plain Rust: no FFI, no Asterisk symbol. Unit-tested with `cargo test`.
 
+pub mod config;
 pub mod counts;
 pub mod host_version;
 pub mod mailbox;
+pub mod mailbox_commands;
+pub mod provider;
 pub mod state;
 pub mod state_commands;
 pub mod store;

@@ -124,8 +124,11 @@ fn unregister_entry(cell: &EntryCell) -> bool {
 
 impl CliRegistration {
     /// Registers every command; all or nothing.
-    pub fn register(commands: &'static [CliCommand], module: ModuleRef) -> Result<Self, String> {
-        let mut entries = Vec::with_capacity(commands.len());
+    pub fn register(
+        commands: impl IntoIterator<Item = &'static CliCommand>,
+        module: ModuleRef,
+    ) -> Result<Self, String> {
+        let mut entries = Vec::new();
         for command in commands {
             let cell = new_entry(command);
             if !register_entry(&cell, module) {

@@ -3,11 +3,15 @@
 //! Only this layer touches [`crate::sys`].
 
 pub mod ao2;
+pub mod astdb;
 pub mod cli;
+pub mod config;
 pub mod guard;
 pub mod log;
+pub mod manager;
 pub mod module;
 pub mod mwi;
+pub mod voicemail;
 
 use std::ffi::{CStr, CString};
 

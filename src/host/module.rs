@@ -17,7 +17,6 @@ use crate::sys;
 
 /// Why `load` did not produce a module.
 #[derive(Debug)]
-#[allow(dead_code)] // Decline: for configuration errors, once there is configuration
 pub enum LoadError {
     /// Not loaded, Asterisk continues (AST_MODULE_LOAD_DECLINE).
     Decline(String),
@@ -28,7 +27,7 @@ pub enum LoadError {
 /// A loadable module: its value owns every registration it made.
 pub trait AsteriskModule: Sized + Send + 'static {
     fn load(module: ModuleRef) -> Result<Self, LoadError>;
-    fn reload(&mut self) -> Result<(), String>;
+    fn reload(&mut self, module: ModuleRef) -> Result<(), String>;
     /// Tears everything down before returning; on refusal hands itself back, still working.
     fn unload(self, module: ModuleRef) -> Result<(), (Self, String)>;
 }
@@ -62,6 +61,8 @@ pub struct ModuleSpec {
     pub support_level: sys::ast_module_support_level,
     /// Comma-separated modules that must be running first, if any.
     pub requires: Option<&'static std::ffi::CStr>,
+    /// Comma-separated modules that, when they are loaded at all, must start first.
+    pub optional_modules: Option<&'static std::ffi::CStr>,
     pub load: unsafe extern "C" fn() -> sys::ast_module_load_result,
     pub unload: unsafe extern "C" fn() -> libc::c_int,
     pub reload: unsafe extern "C" fn() -> libc::c_int,
@@ -86,7 +87,10 @@ impl ModuleInfo {
                 Some(r) => r.as_ptr(),
                 None => std::ptr::null(),
             },
-            optional_modules: std::ptr::null(),
+            optional_modules: match spec.optional_modules {
+                Some(r) => r.as_ptr(),
+                None => std::ptr::null(),
+            },
             enhances: std::ptr::null(),
             reserved1: std::ptr::null_mut(),
             reserved2: std::ptr::null_mut(),
@@ -265,14 +269,14 @@ pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
 }
 
 /// Body of `reload_module`: 0 on success, -1 on failure (configuration kept as it was).
-pub fn reload<M: AsteriskModule>(state: &Mutex<Option<M>>) -> libc::c_int {
+pub fn reload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M>>) -> libc::c_int {
     guard::entry_or("reload_module", -1, || {
         let ticket = GATE.enter();
         if !ticket.admitted() {
             return -1;
         }
         let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());
-        match slot.as_mut().map(|m| m.reload()) {
+        match slot.as_mut().map(|m| m.reload(info.module_ref())) {
             Some(Ok(())) | None => 0,
             Some(Err(why)) => {
                 ast_error!("res_mwi_hub reload failed: {why}");
@@ -298,7 +302,8 @@ macro_rules! asterisk_module {
         description: $desc:expr,
         load_priority: $pri:expr,
         support_level: $support:expr,
-        requires: $requires:expr $(,)?
+        requires: $requires:expr,
+        optional_modules: $optional:expr $(,)?
     ) => {
         static MODULE_STATE: ::std::sync::Mutex<Option<$ty>> = ::std::sync::Mutex::new(None);
 
@@ -312,7 +317,7 @@ macro_rules! asterisk_module {
         }
         /// Called on `module reload`.
         unsafe extern "C" fn reload_module() -> ::libc::c_int {
-            $crate::host::module::reload::<$ty>(&MODULE_STATE)
+            $crate::host::module::reload::<$ty>(&MODULE_INFO, &MODULE_STATE)
         }
 
         static MODULE_INFO: $crate::host::module::ModuleInfo =
@@ -322,6 +327,7 @@ macro_rules! asterisk_module {
                 load_priority: $pri,
                 support_level: $support,
                 requires: $requires,
+                optional_modules: $optional,
                 load: load_module,
                 unload: unload_module,
                 reload: reload_module,

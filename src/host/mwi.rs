@@ -9,8 +9,8 @@ use std::fmt;
 use super::ao2::{container_items, Ao2};
 use super::guard;
 use crate::domain::counts::{CountKind, MwiCounts, MAX_PUBLISHABLE_COUNT};
-use crate::domain::mailbox::MailboxId;
 use crate::domain::state::MwiState;
+use crate::domain::store::MailboxKey;
 use crate::sys;
 
 /// Why a publish or delete did not happen.
@@ -34,20 +34,22 @@ impl fmt::Display for MwiError {
     }
 }
 
-/// Publishes `counts` for `mailbox` on the MWI topic; the cache is updated before this returns.
-pub fn publish(mailbox: &MailboxId, counts: MwiCounts) -> Result<(), MwiError> {
+/// Publishes `counts` for the mailbox whose stasis id is `key` (`1000@default`, or any id kept
+/// verbatim) on the MWI topic; the cache is updated before this returns.
+pub fn publish(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
     if let Some((kind, value)) = counts.first_unpublishable() {
         return Err(MwiError::CountOutOfRange { kind, value });
     }
-    let mb = super::c_string(mailbox.mailbox());
-    let ctx = super::c_string(mailbox.context());
-    // SAFETY: both strings are NUL-terminated and alive for the call; counts fit in a C int
+    // The whole id as the mailbox and no context: Asterisk then uses it verbatim as the
+    // unique id, exactly as res_mwi_external publishes.
+    let id = super::c_string(key.as_str());
+    // SAFETY: the id is NUL-terminated and alive for the call; counts fit in a C int
     // (checked above). Note Asterisk's argument order: urgent, new, old; no channel; NULL eid
     // means this server.
     let rc = unsafe {
         sys::ast_mwi_publish_by_mailbox(
-            mb.as_ptr(),
-            ctx.as_ptr(),
+            id.as_ptr(),
+            std::ptr::null(),
             counts.urgent as libc::c_int,
             counts.new as libc::c_int,
             counts.old as libc::c_int,
@@ -62,18 +64,13 @@ pub fn publish(mailbox: &MailboxId, counts: MwiCounts) -> Result<(), MwiError> {
     }
 }
 
-/// Clears the cached state of `mailbox` (this server's entry), as `ast_delete_mwi_state` does.
-#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))] // the mailbox store (next issue) deletes for real
-pub fn delete(mailbox: &MailboxId) -> Result<(), MwiError> {
-    let mb = super::c_string(mailbox.mailbox());
-    let ctx = super::c_string(mailbox.context());
-    // SAFETY: NUL-terminated strings alive for the call; a NULL eid means this server.
-    let rc = unsafe { sys::ast_delete_mwi_state_full(mb.as_ptr(), ctx.as_ptr(), std::ptr::null_mut()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(MwiError::HostRefused)
-    }
+/// Clears this server's cached state of `key`, as `ast_delete_mwi_state` does; false when
+/// nothing was cached.
+pub fn delete(key: &MailboxKey) -> bool {
+    let id = super::c_string(key.as_str());
+    // SAFETY: NUL-terminated id alive for the call; no context (verbatim id); NULL eid means
+    // this server. Returns -1 when nothing was cached (the state is removed all the same).
+    unsafe { sys::ast_delete_mwi_state_full(id.as_ptr(), std::ptr::null(), std::ptr::null_mut()) == 0 }
 }
 
 fn eid_text(eid: &sys::ast_eid) -> String {

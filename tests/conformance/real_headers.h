@@ -10,4 +10,9 @@
 #include <asterisk/mwi.h>
 #include <asterisk/cli.h>
 #include <asterisk/ast_version.h>
+#include <asterisk/manager.h>
+#include <asterisk/config.h>
+#include <asterisk/astdb.h>
+#include <asterisk/paths.h>
+#include <asterisk/app.h>
 #include <stddef.h>

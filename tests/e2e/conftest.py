@@ -232,7 +232,7 @@ def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False):
 def asterisk():
     """A freshly started sandbox Asterisk with the shipped module installed (not yet loaded)."""
     ast = Asterisk()
-    ast.stop()
+    ast.control("reset-state")
     ast.install(MODULE)
     ast.start()
     yield ast

@@ -2,6 +2,7 @@
 # Control the sandbox Asterisk (a Debian sid chroot with Asterisk 22).
 #   asterisk.sh configure          write the test configuration into the sandbox
 #   asterisk.sh install SO [NAME]  install a module image atomically (copy to a temp name, mv)
+#   asterisk.sh reset-state        stop Asterisk; forget stored MWI state (our store, astdb records)
 #   asterisk.sh start | stop | restart | status | pid
 #   asterisk.sh wait               wait until FullyBooted
 #   asterisk.sh cli COMMAND...     run a CLI command (asterisk -rx), print its output
@@ -31,7 +32,13 @@ configure)
     rm -rf "$SANDBOX/etc/asterisk"
     cp -a "$SANDBOX/etc/asterisk.dist" "$SANDBOX/etc/asterisk"
     cp "$here"/etc/*.conf "$SANDBOX/etc/asterisk/"
-    if [ -d "$here/../../configs" ]; then cp "$here"/../../configs/*.conf "$SANDBOX/etc/asterisk/" 2>/dev/null || true; fi
+    ;;
+reset-state)
+    # Forget every MWI state a previous run left: our store and res_mwi_external's records.
+    "$0" stop
+    rm -f "$SANDBOX"/var/lib/asterisk/res_mwi_hub.sqlite3*
+    chroot "$SANDBOX" sqlite3 /var/lib/asterisk/astdb.sqlite3 \
+        "DELETE FROM astdb WHERE key LIKE '/mwi_external/%'" 2>/dev/null || true
     ;;
 install)
     so=${2:?install needs a .so}; name=${3:-res_mwi_hub.so}

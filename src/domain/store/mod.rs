@@ -346,6 +346,15 @@ impl MailboxStore {
         self.durability
     }
 
+    /// Switches durability in place (`module reload` after `fsync` changed).
+    pub fn set_durability(&mut self, durability: Durability) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "synchronous", durability.synchronous())
+            .map_err(|e| self.write_error("set durability", e))?;
+        self.durability = durability;
+        Ok(())
+    }
+
     /// How many write transactions this store committed since it was opened (no-op updates and
     /// deletes of absent mailboxes commit none).
     pub fn committed_writes(&self) -> u64 {

@@ -1,0 +1,154 @@
+//! AMI actions (asterisk/manager.h).
+//!
+//! An action is a type implementing [`AmiAction`]; its C callback is a trampoline
+//! monomorphised per type (Asterisk's action callback carries no user data). Every call passes
+//! the module's gate and the guard, and always answers: a handler that returns without a
+//! response, or panics, gets an `Error` response sent for it, so no client ever hangs.
+
+use std::cell::Cell;
+use std::ffi::CStr;
+use std::marker::PhantomData;
+
+use super::guard;
+use super::module::{ModuleRef, GATE};
+use crate::sys;
+
+/// One AMI request being handled: read its headers, answer it once.
+pub struct AmiCall<'a> {
+    s: *mut sys::mansession,
+    m: *const sys::message,
+    responded: Cell<bool>,
+    _call: PhantomData<&'a ()>,
+}
+
+impl AmiCall<'_> {
+    /// The value of header `name`, or "" when absent (Asterisk does not tell them apart).
+    pub fn header(&self, name: &CStr) -> String {
+        // SAFETY: m is the live message of this call; the returned pointer is into it (or a
+        // static ""), valid for the call. astman_get_header does not write through `var`.
+        unsafe { super::text_of(sys::astman_get_header(self.m, name.as_ptr().cast_mut())) }
+    }
+
+    /// `Response: Error` with `Message: text`.
+    pub fn error(&self, text: &str) {
+        let text = super::c_string(text);
+        // SAFETY: s and m are live for the call; text is NUL-terminated and only read.
+        unsafe { sys::astman_send_error(self.s, self.m, text.as_ptr().cast_mut()) };
+        self.responded.set(true);
+    }
+
+    /// `Response: Success`, with `Message: text` when given.
+    pub fn ack(&self, text: Option<&str>) {
+        let text = text.map(super::c_string);
+        let ptr = text.as_ref().map_or(std::ptr::null_mut(), |t| t.as_ptr().cast_mut());
+        // SAFETY: s and m are live; a NULL message is allowed (no Message header).
+        unsafe { sys::astman_send_ack(self.s, self.m, ptr) };
+        self.responded.set(true);
+    }
+
+    /// `Response: Success`, `EventList: <flag>`, `Message: text`: a list follows.
+    pub fn list_ack(&self, text: &str, flag: &str) {
+        let text = super::c_string(text);
+        let flag = super::c_string(flag);
+        // SAFETY: s and m are live; both strings NUL-terminated and only read.
+        unsafe {
+            sys::astman_send_listack(self.s, self.m, text.as_ptr().cast_mut(), flag.as_ptr().cast_mut())
+        };
+        self.responded.set(true);
+    }
+
+    /// Raw text to this session only (events of a list): each header line ends in "\r\n" and
+    /// the message with an empty line.
+    pub fn append(&self, text: &str) {
+        let text = super::c_string(text);
+        // SAFETY: s is live; "%s" consumes the one string argument.
+        unsafe { sys::astman_append(self.s, c"%s".as_ptr(), text.as_ptr()) };
+    }
+
+    /// The `<event>` that closes a list: `EventList: Complete`, `ListItems: count`.
+    pub fn list_complete(&self, event: &CStr, count: usize) {
+        // SAFETY: s and m are live; event is NUL-terminated.
+        unsafe {
+            sys::astman_send_list_complete_start(
+                self.s,
+                self.m,
+                event.as_ptr(),
+                count.min(i32::MAX as usize) as i32,
+            );
+            sys::astman_send_list_complete_end(self.s);
+        }
+    }
+}
+
+/// An AMI action of ours.
+pub trait AmiAction: 'static {
+    const NAME: &'static CStr;
+    /// Privilege needed, as `EVENT_FLAG_*` bits.
+    const AUTHORITY: u32;
+    const SYNOPSIS: &'static CStr;
+    const DESCRIPTION: &'static CStr;
+    /// Handles one request; must answer through `call` (the trampoline answers otherwise).
+    fn handle(call: &AmiCall);
+}
+
+extern "C" fn trampoline<A: AmiAction>(s: *mut sys::mansession, m: *const sys::message) -> libc::c_int {
+    // Held until the very end: unload waits for every thread inside our code to leave.
+    let ticket = GATE.enter();
+    let call = AmiCall { s, m, responded: Cell::new(false), _call: PhantomData };
+    if !ticket.admitted() {
+        call.error("res_mwi_hub is being unloaded; action not run");
+        return 0;
+    }
+    let name = A::NAME.to_str().unwrap_or("AMI action");
+    match guard::entry(name, || A::handle(&call)) {
+        Ok(()) if call.responded.get() => {}
+        Ok(()) => call.error("Internal error in res_mwi_hub: no response was produced"),
+        Err(_) => call.error("Internal error in res_mwi_hub; details are in the Asterisk log"),
+    }
+    0
+}
+
+/// One registered action; unregistered on drop.
+///
+/// # Invariants
+/// `name` is registered with Asterisk's manager and points to our trampoline.
+pub struct AmiRegistration {
+    name: &'static CStr,
+}
+
+impl AmiRegistration {
+    /// Registers `A`; fails if the name is taken (for example by res_mwi_external_ami).
+    pub fn register<A: AmiAction>(module: ModuleRef) -> Result<Self, String> {
+        // SAFETY: all strings are 'static and NUL-terminated; the trampoline matches the
+        // callback type; module is our loader-given module pointer.
+        let rc = unsafe {
+            sys::ast_manager_register2(
+                A::NAME.as_ptr(),
+                A::AUTHORITY as libc::c_int,
+                Some(trampoline::<A>),
+                module.as_ptr(),
+                A::SYNOPSIS.as_ptr(),
+                A::DESCRIPTION.as_ptr(),
+            )
+        };
+        if rc != 0 {
+            return Err(format!(
+                "could not register AMI action {} (already registered by another module, such as res_mwi_external_ami?)",
+                A::NAME.to_string_lossy()
+            ));
+        }
+        Ok(Self { name: A::NAME })
+    }
+}
+
+impl Drop for AmiRegistration {
+    fn drop(&mut self) {
+        // SAFETY: the action is registered (invariant); the name is NUL-terminated. Calls that
+        // already started are covered by the module's gate, which unload drains.
+        unsafe { sys::ast_manager_unregister(self.name.as_ptr()) };
+    }
+}
+
+/// Privilege bits for [`AmiAction::AUTHORITY`].
+pub const EVENT_FLAG_CALL: u32 = sys::EVENT_FLAG_CALL;
+pub const EVENT_FLAG_REPORTING: u32 = sys::EVENT_FLAG_REPORTING;

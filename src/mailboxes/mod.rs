@@ -1,0 +1,10 @@
+//! External mailboxes: counts that outside systems set for mailboxes (AMI, CLI, later SIP
+//! NOTIFYs and subscriptions), kept in the persistent store, published on the MWI bus, and
+//! answered to Asterisk's voicemail-provider questions. The AMI actions are wire-compatible with
+//! res_mwi_external_ami; the CLI replaces res_mwi_external's.
+
+pub mod ami;
+pub mod cli;
+pub mod migrate;
+pub mod provider;
+pub mod service;

@@ -1,0 +1,138 @@
+//! The mailbox service: the store and the MWI bus kept in step under one lock, so the state
+//! published for a mailbox is always the state stored for it, in the same order.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use regex::Regex;
+
+use crate::domain::counts::MwiCounts;
+use crate::domain::store::{MailboxKey, MailboxRecord, MailboxStore, Source, StoreError, UpdateOutcome};
+use crate::host::log::ast_error;
+use crate::host::mwi;
+
+/// The store and its publishing.
+pub struct MailboxService {
+    store: Mutex<MailboxStore>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn publish(key: &MailboxKey, counts: MwiCounts) {
+    if let Err(e) = mwi::publish(key, counts) {
+        ast_error!("MWI for external mailbox {key} not published: {e}");
+    }
+}
+
+/// Publishes 0/0 (lamps off) for a removed mailbox, then clears its cache entry.
+fn retract(key: &MailboxKey) {
+    publish(key, MwiCounts::default());
+    mwi::delete(key);
+}
+
+impl MailboxService {
+    pub fn new(store: MailboxStore) -> Self {
+        Self { store: Mutex::new(store) }
+    }
+
+    fn store(&self) -> MutexGuard<'_, MailboxStore> {
+        // A panic while holding the lock leaves the store consistent (it commits before it
+        // changes its index), so a poisoned lock is still usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets a mailbox's counts; publishes only when they changed. Stored before it returns Ok.
+    pub fn update(
+        &self,
+        key: &MailboxKey,
+        counts: MwiCounts,
+        source: Source,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let mut store = self.store();
+        let outcome = store.update(key, counts, source, now_ms())?;
+        if !matches!(outcome, UpdateOutcome::Unchanged) {
+            publish(key, counts);
+        }
+        Ok(outcome)
+    }
+
+    pub fn get(&self, key: &MailboxKey) -> Option<MailboxRecord> {
+        self.store().get(key).cloned()
+    }
+
+    pub fn counts(&self, id: &str) -> Option<MwiCounts> {
+        let key = MailboxKey::parse(id).ok()?;
+        self.store().get(&key).map(|r| r.counts)
+    }
+
+    /// (matching records, total): copies, so no lock is held while they are printed.
+    pub fn list(&self, filter: Option<&Regex>) -> (Vec<MailboxRecord>, usize) {
+        let store = self.store();
+        (store.list(filter).into_iter().cloned().collect(), store.len())
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.store().iter().map(|r| r.key.as_str().to_owned()).collect()
+    }
+
+    /// Deletes one mailbox (lamp off, cache entry cleared); None when it did not exist.
+    pub fn delete(&self, key: &MailboxKey) -> Result<Option<MailboxRecord>, StoreError> {
+        let mut store = self.store();
+        let removed = store.delete(key)?;
+        if removed.is_some() {
+            retract(key);
+        }
+        Ok(removed)
+    }
+
+    pub fn delete_matching(&self, re: &Regex) -> Result<Vec<MailboxRecord>, StoreError> {
+        let mut store = self.store();
+        let removed = store.delete_matching(re)?;
+        removed.iter().for_each(|r| retract(&r.key));
+        Ok(removed)
+    }
+
+    pub fn delete_all(&self) -> Result<Vec<MailboxRecord>, StoreError> {
+        let mut store = self.store();
+        let removed = store.delete_all()?;
+        removed.iter().for_each(|r| retract(&r.key));
+        Ok(removed)
+    }
+
+    /// Publishes every stored mailbox (at load); returns how many.
+    pub fn republish_all(&self) -> usize {
+        let store = self.store();
+        store.iter().for_each(|r| publish(&r.key, r.counts));
+        store.len()
+    }
+
+    /// Runs `f` on the store itself (migration at load).
+    pub fn with_store<R>(&self, f: impl FnOnce(&mut MailboxStore) -> R) -> R {
+        f(&mut self.store())
+    }
+}
+
+/// The service of the loaded module, for handlers that Asterisk calls without user data
+/// (AMI actions, voicemail-provider callbacks).
+static CURRENT: Mutex<Option<Arc<MailboxService>>> = Mutex::new(None);
+
+fn current_slot() -> MutexGuard<'static, Option<Arc<MailboxService>>> {
+    CURRENT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The loaded service, if any.
+pub fn current() -> Option<Arc<MailboxService>> {
+    current_slot().clone()
+}
+
+/// Makes `service` the current one (at load).
+pub fn install(service: Arc<MailboxService>) {
+    *current_slot() = Some(service);
+}
+
+/// Forgets the current service (at unload, after every handler is unregistered).
+pub fn uninstall() {
+    *current_slot() = None;
+}
