@@ -228,6 +228,50 @@ def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 10)
 
 
+class Phone:
+    """A sipp phone registered as endpoint phone1000 from 127.0.0.3:5062, recording every
+    NOTIFY Asterisk sends it."""
+
+    def __init__(self):
+        self.log = Path("/tmp/res_mwi_hub_phone_messages.log")
+        self.log.unlink(missing_ok=True)
+        res = subprocess.run(
+            ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / "phone_register.xml"), "-i", "127.0.0.3",
+             "-p", "5062", "-m", "1", "-nostdin", "-timeout", "10s"],
+            capture_output=True, text=True, timeout=20)
+        assert res.returncode == 0, res.stdout + res.stderr
+        self.uas = subprocess.Popen(
+            ["sipp", "-sf", str(SIPP_DIR / "phone_notify_uas.xml"), "-i", "127.0.0.3", "-p", "5062",
+             "-m", "100000", "-nostdin", "-trace_msg", "-message_file", str(self.log)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+
+    def notify_bodies(self):
+        """Bodies of the NOTIFYs received so far, oldest first."""
+        if not self.log.exists():
+            return []
+        text = self.log.read_text(errors="replace")
+        bodies = []
+        for m in re.finditer(r"received .*?\n\n(NOTIFY sip:.*?)(?=\n-{20,}|\Z)", text, re.S):
+            msg = m.group(1).replace("\r\n", "\n")
+            head, _, body = msg.partition("\n\n")
+            bodies.append(body.strip())
+        return bodies
+
+    def wait_for_notify(self, *needles, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for body in reversed(self.notify_bodies()):
+                if all(n.lower() in body.lower() for n in needles):
+                    return body
+            time.sleep(0.1)
+        raise AssertionError(f"no NOTIFY with {needles}; got {self.notify_bodies()[-3:]}")
+
+    def close(self):
+        self.uas.terminate()
+        self.uas.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def asterisk():
     """A freshly started sandbox Asterisk with the shipped module installed (not yet loaded)."""
@@ -260,6 +304,13 @@ def hub_test_build(asterisk):
     asterisk.ensure_unloaded()
     asterisk.install(MODULE)
     asterisk.load()
+
+
+@pytest.fixture
+def phone(hub):
+    p = Phone()
+    yield p
+    p.close()
 
 
 @pytest.fixture
