@@ -24,7 +24,7 @@ pub struct Hub {
     cli: CliRegistration,
     ami: Vec<AmiRegistration>,
     provider: Option<VoicemailProvider>,
-    watcher: MwiSubscription,
+    watcher: Option<MwiSubscription>,
     service: Arc<MailboxService>,
     config: HubConfig,
     told_provider_taken: bool,
@@ -93,6 +93,7 @@ fn apply_provider(
 impl AsteriskModule for Hub {
     fn load(module: ModuleRef) -> Result<Self, LoadError> {
         let config = read_config().map_err(LoadError::Decline)?;
+        let watcher = admin::watch::start()?;
         let path = astdb::data_dir().join(STORE_FILE);
         let started = Instant::now();
         let mut store =
@@ -111,8 +112,6 @@ impl AsteriskModule for Hub {
         );
         service::install(service.clone());
 
-        let watcher = MwiSubscription::subscribe(Box::new(admin::watch::on_state))
-            .ok_or_else(|| LoadError::Failure("could not subscribe to the MWI topic".into()))?;
         let ami = [
             AmiRegistration::register::<ami::MwiGet>(module),
             AmiRegistration::register::<ami::MwiUpdate>(module),

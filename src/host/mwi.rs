@@ -58,6 +58,13 @@ pub fn publish(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
         )
     };
     if rc == 0 {
+        super::log::ast_debug!(
+            1,
+            "MWI published for {key}: new {} old {} urgent {}",
+            counts.new,
+            counts.old,
+            counts.urgent
+        );
         Ok(())
     } else {
         Err(MwiError::HostRefused)
@@ -143,13 +150,16 @@ pub fn cached_states() -> Vec<MwiState> {
 
 /// The callback of an [`MwiSubscription`]: runs on an Asterisk-owned stasis thread, one
 /// message at a time.
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
 pub type StateCallback = Box<dyn Fn(MwiState) + Send + Sync>;
 
-/// A subscription to every MWI state change (the `mwi:all` topic).
+/// A subscription to every MWI state change (the `mwi:all` topic). Used by the test build's
+/// watcher today; the incoming-NOTIFY ordering and outbound subscriptions build on it.
 ///
 /// # Invariants
 /// `sub` is a live subscription whose callback data is `callback`'s heap address; the box is
 /// freed only after `stasis_unsubscribe_and_join` has returned, so no callback can see it freed.
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
 pub struct MwiSubscription {
     sub: *mut sys::stasis_subscription,
     callback: *mut StateCallback,
@@ -159,6 +169,7 @@ pub struct MwiSubscription {
 // unsubscribed from any thread.
 unsafe impl Send for MwiSubscription {}
 
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
 extern "C" fn on_mwi_message(
     data: *mut c_void,
     _sub: *mut sys::stasis_subscription,
@@ -177,6 +188,7 @@ extern "C" fn on_mwi_message(
     });
 }
 
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
 impl MwiSubscription {
     /// Subscribes `callback` to every MWI state change; `None` if Asterisk refused.
     pub fn subscribe(callback: StateCallback) -> Option<Self> {

@@ -27,7 +27,7 @@ def test_panic_in_stasis_callback_is_contained(hub_test_build, ami):
     try:
         ast.cli("mwi publish 1002@default 2 0")
         ami.wait_event(message_waiting("1002@default"))
-        log.wait_for(r"DEBUG.*MWI state 1002@default: new 2 old 0 urgent 0")
+        log.wait_for(r"DEBUG.*MWI state seen 1002@default: new 2 old 0 urgent 0")
     finally:
         ast.cli("core set debug 0 res_mwi_hub")
 
@@ -40,8 +40,8 @@ def test_debug_output_follows_core_set_debug(hub):
     hub.cli("core set debug 1 res_mwi_hub")
     try:
         hub.cli("mwi publish 1003@default 3 0")
-        text = log.wait_for(r"MWI state 1003@default: new 3")
-        assert "MWI state 1003@default: new 1" not in text
-        assert "MWI state 1003@default: new 2" not in text
+        text = log.wait_for(r"DEBUG.*MWI published for 1003@default: new 3")
+        assert "MWI published for 1003@default: new 1" not in text
+        assert "MWI published for 1003@default: new 2" not in text
     finally:
         hub.cli("core set debug 0 res_mwi_hub")
