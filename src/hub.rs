@@ -1,7 +1,7 @@
 //! The module itself: what `load_module` builds and `unload_module` tears down.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use crate::domain::config::{HubConfig, ProviderMode};
 use crate::domain::store::MailboxStore;
@@ -43,10 +43,6 @@ fn read_config() -> Result<HubConfig, String> {
             Ok(cfg)
         }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Takes, keeps or gives up the voicemail-provider role as `mode` asks. `told` remembers that
@@ -99,7 +95,7 @@ impl AsteriskModule for Hub {
         let mut store =
             MailboxStore::open(&path, config.durability).map_err(|e| LoadError::Decline(e.to_string()))?;
         if config.import_res_mwi_external {
-            if let Err(e) = migrate::import_res_mwi_external(&mut store, now_ms()) {
+            if let Err(e) = migrate::import_res_mwi_external(&mut store, service::now_ms()) {
                 ast_error!("importing res_mwi_external's mailboxes failed: {e}");
             }
         }

@@ -1,7 +1,7 @@
 //! `mwi show state`, `mwi list states [like <regex>]`, `mwi publish`: the MWI state of every
 //! mailbox Asterisk knows, whoever published it. Asterisk itself has no command for this.
 
-use crate::domain::state_commands::{self, CommandError};
+use crate::domain::state_commands;
 use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome, Completion};
 use crate::host::log::ast_verb;
@@ -47,16 +47,6 @@ fn complete_mailbox_at_2(c: &Completion) -> Vec<String> {
     complete_mailbox(c, 2)
 }
 
-fn report(call: &CliCall, err: CommandError) -> CliOutcome {
-    match err {
-        CommandError::Usage => CliOutcome::ShowUsage,
-        CommandError::Invalid(msg) => {
-            call.print(&format!("Error: {msg}\n"));
-            CliOutcome::Failure
-        }
-    }
-}
-
 fn show_state(call: &CliCall) -> CliOutcome {
     let args = call.args_after(3);
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
@@ -78,14 +68,14 @@ fn list_states(call: &CliCall) -> CliOutcome {
             call.print(&state_commands::format_state_list(mwi::cached_states(), filter.as_ref()));
             CliOutcome::Success
         }
-        Err(e) => report(call, e),
+        Err(e) => call.refuse(e),
     }
 }
 
 fn publish(call: &CliCall) -> CliOutcome {
     let request = match state_commands::parse_publish(&call.args_after(2)) {
         Ok(r) => r,
-        Err(e) => return report(call, e),
+        Err(e) => return call.refuse(e),
     };
     let c = request.counts;
     match mwi::publish(&MailboxKey::from(&request.mailbox), c) {

@@ -39,6 +39,18 @@ impl CliCall {
         unsafe { sys::ast_cli(self.fd, c"%s".as_ptr(), text.as_ptr()) };
     }
 
+    /// Reports a command line the admin must correct: the usage text, or the error.
+    pub fn refuse(&self, err: crate::domain::state_commands::CommandError) -> CliOutcome {
+        use crate::domain::state_commands::CommandError;
+        match err {
+            CommandError::Usage => CliOutcome::ShowUsage,
+            CommandError::Invalid(msg) => {
+                self.print(&format!("Error: {msg}\n"));
+                CliOutcome::Failure
+            }
+        }
+    }
+
     /// The words after the first `n` (the command's own words).
     pub fn args_after(&self, n: usize) -> Vec<&str> {
         self.argv.iter().skip(n).map(String::as_str).collect()

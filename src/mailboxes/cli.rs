@@ -3,7 +3,7 @@
 
 use super::service::{self, MailboxService};
 use crate::domain::mailbox_commands as cmd;
-use crate::domain::state_commands::{self, CommandError};
+use crate::domain::state_commands;
 use crate::domain::store::{Source, UpdateOutcome};
 use crate::host::cli::{CliCall, CliCommand, CliOutcome, Completion};
 
@@ -70,16 +70,6 @@ fn with_service(call: &CliCall, f: impl FnOnce(&MailboxService) -> CliOutcome) -
     }
 }
 
-fn report(call: &CliCall, err: CommandError) -> CliOutcome {
-    match err {
-        CommandError::Usage => CliOutcome::ShowUsage,
-        CommandError::Invalid(msg) => {
-            call.print(&format!("Error: {msg}\n"));
-            CliOutcome::Failure
-        }
-    }
-}
-
 fn store_failed(call: &CliCall, e: impl std::fmt::Display) -> CliOutcome {
     call.print(&format!("Error: nothing changed: {e}\n"));
     CliOutcome::Failure
@@ -97,7 +87,7 @@ fn complete_at_3(c: &Completion) -> Vec<String> {
 fn update(call: &CliCall) -> CliOutcome {
     let (key, counts) = match cmd::parse_cli_update(&call.args_after(3)) {
         Ok(v) => v,
-        Err(e) => return report(call, e),
+        Err(e) => return call.refuse(e),
     };
     with_service(call, |s| match s.update(&key, counts, Source::Cli) {
         Ok(outcome) => {
@@ -121,7 +111,7 @@ fn show(call: &CliCall) -> CliOutcome {
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
     let key = match cmd::parse_cli_key(id) {
         Ok(k) => k,
-        Err(e) => return report(call, e),
+        Err(e) => return call.refuse(e),
     };
     with_service(call, |s| match s.get(&key) {
         Some(r) => {
@@ -151,7 +141,7 @@ fn list_like(call: &CliCall) -> CliOutcome {
     let [pattern] = args.as_slice() else { return CliOutcome::ShowUsage };
     let re = match cmd::parse_cli_like(pattern) {
         Ok(re) => re,
-        Err(e) => return report(call, e),
+        Err(e) => return call.refuse(e),
     };
     with_service(call, |s| {
         let (records, total) = s.list(Some(&re));
@@ -165,7 +155,7 @@ fn delete_one(call: &CliCall) -> CliOutcome {
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
     let key = match cmd::parse_cli_key(id) {
         Ok(k) => k,
-        Err(e) => return report(call, e),
+        Err(e) => return call.refuse(e),
     };
     with_service(call, |s| match s.delete(&key) {
         Ok(Some(_)) => {
@@ -185,7 +175,7 @@ fn delete_like(call: &CliCall) -> CliOutcome {
     let [pattern] = args.as_slice() else { return CliOutcome::ShowUsage };
     let re = match cmd::parse_cli_like(pattern) {
         Ok(re) => re,
-        Err(e) => return report(call, e),
+        Err(e) => return call.refuse(e),
     };
     with_service(call, |s| match s.delete_matching(&re) {
         Ok(removed) => {

@@ -16,7 +16,8 @@ pub struct MailboxService {
     store: Mutex<MailboxStore>,
 }
 
-fn now_ms() -> i64 {
+/// Wall-clock time in unix milliseconds, as the store records it.
+pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
