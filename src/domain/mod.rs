@@ -5,6 +5,7 @@ pub mod counts;
 pub mod host_version;
 pub mod mailbox;
 pub mod mailbox_commands;
+pub mod message_summary;
 pub mod provider;
 pub mod state;
 pub mod state_commands;
