@@ -42,6 +42,11 @@ sandbox: deps
 # The SAFETY-comment and unsafe-op lints are configured in Cargo.toml; this enforces them.
 lint:
 	$(CARGO) fmt --check
+	@# Per-thread state with destructors on Asterisk's threads pins or crashes the image
+	@# (see src/host/thread.rs and src/host/guard.rs): none of these outside our own thread.
+	@if grep -rnE 'thread_local!|thread::current\(|thread::spawn|thread::Builder|once_cell|parking_lot' src/ \
+	    | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//'; then \
+	    echo "lint: per-thread state on Asterisk threads (see above)"; exit 1; fi
 	$(CARGO) clippy --release --all-targets -- -D warnings
 	$(CARGO) clippy --release --all-targets --features test-hooks --target-dir target/test-hooks -- -D warnings
 
@@ -73,8 +78,9 @@ $(BASELINE_MODULE): tests/bench/baseline/res_mwi_hub_bench_baseline.c $(wildcard
 	mkdir -p $(dir $@)
 	gcc -shared -fPIC -O2 -Wall -Werror -Iasterisk-headers -o $@ $<
 
-bench: test-build sandbox $(BASELINE_MODULE)
+bench: build test-build sandbox $(BASELINE_MODULE)
 	tests/bench/run-bench.sh $(abspath $(TEST_MODULE)) $(abspath $(BASELINE_MODULE))
+	$(PYTHON) tests/bench/bench-mailboxes.py $(abspath $(MODULE)) $(abspath $(BASELINE_MODULE))
 
 # Where the local Asterisk keeps its modules: ASTMODDIR=... overrides; otherwise asterisk.conf's
 # astmoddir, then the usual locations.

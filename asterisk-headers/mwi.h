@@ -7,6 +7,7 @@
 
 struct ast_channel_snapshot;
 struct ast_string_field_pool;
+struct ast_mwi_subscriber;
 
 #ifndef MWIHUB_ABI_CHECK
 /* AST_VECTOR(ast_string_field_vector, const char **) */
@@ -33,6 +34,15 @@ struct ast_mwi_state {
 	struct ast_eid eid;
 	int urgent_msgs;
 };
+
+/* Told when a module (res_pjsip_mwi, app_voicemail, ...) starts or stops watching a mailbox.
+ * Asterisk keeps the pointer until ast_mwi_remove_observer. */
+struct ast_mwi_observer {
+	void (*on_subscribe)(const char *mailbox, struct ast_mwi_subscriber *sub);
+	void (*on_unsubscribe)(const char *mailbox, struct ast_mwi_subscriber *sub);
+};
+
+typedef int (*on_mwi_state)(struct ast_mwi_state *mwi_state, void *data);
 #endif /* MWIHUB_ABI_CHECK */
 
 /* Note the order: urgent first. This is the only publish path that carries urgent counts.
@@ -43,5 +53,9 @@ int ast_delete_mwi_state_full(const char *mailbox, const char *context, struct a
 struct stasis_topic *ast_mwi_topic_all(void);
 struct stasis_cache *ast_mwi_state_cache(void);
 struct stasis_message_type *ast_mwi_state_type(void);
+int ast_mwi_add_observer(struct ast_mwi_observer *observer);
+void ast_mwi_remove_observer(struct ast_mwi_observer *observer);
+/* Calls handler for every mailbox that has at least one subscriber; non-zero stops. */
+void ast_mwi_state_callback_subscribed(on_mwi_state handler, void *data);
 
 #endif

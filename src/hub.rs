@@ -11,8 +11,9 @@ use crate::host::config::{self, ConfigLoad};
 use crate::host::log::{ast_error, ast_notice, ast_verb, ast_warning};
 use crate::host::manager::AmiRegistration;
 use crate::host::module::{asterisk_module, AsteriskModule, LoadError, ModuleRef};
-use crate::host::mwi::MwiSubscription;
+use crate::host::mwi::{MwiObserverRegistration, MwiSubscription};
 use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
+use crate::mailboxes::republish::{self, Republisher, SubscribeObserver};
 use crate::mailboxes::{ami, migrate, provider::StoreCounts, service, service::MailboxService};
 use crate::{admin, mailboxes, sys};
 
@@ -25,6 +26,8 @@ pub struct Hub {
     ami: Vec<AmiRegistration>,
     provider: Option<VoicemailProvider>,
     watcher: Option<MwiSubscription>,
+    observer: MwiObserverRegistration,
+    republisher: Republisher,
     service: Arc<MailboxService>,
     config: HubConfig,
     told_provider_taken: bool,
@@ -100,13 +103,19 @@ impl AsteriskModule for Hub {
             }
         }
         let service = Arc::new(MailboxService::new(store));
-        let republished = service.republish_all();
+        service::install(service.clone());
+        let Some(observer) = MwiObserverRegistration::register::<SubscribeObserver>() else {
+            service::uninstall();
+            return Err(LoadError::Failure("could not observe MWI subscriptions".into()));
+        };
+        let watched = republish::publish_watched(&service);
         ast_verb!(
             2,
-            "res_mwi_hub: {republished} external mailboxes loaded and published in {:?}",
+            "res_mwi_hub: {} external mailboxes loaded in {:?}; {watched} watched ones published, the rest in the background",
+            service.len(),
             started.elapsed()
         );
-        service::install(service.clone());
+        let republisher = Republisher::start(service.clone());
 
         let ami = [
             AmiRegistration::register::<ami::MwiGet>(module),
@@ -127,7 +136,7 @@ impl AsteriskModule for Hub {
         let mut told_provider_taken = false;
         let provider = apply_provider(None, config.voicemail_provider, module, &mut told_provider_taken);
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
-        Ok(Self { cli, ami, provider, watcher, service, config, told_provider_taken })
+        Ok(Self { cli, ami, provider, watcher, observer, republisher, service, config, told_provider_taken })
     }
 
     fn reload(&mut self, module: ModuleRef) -> Result<(), String> {
@@ -147,13 +156,27 @@ impl AsteriskModule for Hub {
     }
 
     fn unload(self, module: ModuleRef) -> Result<(), (Self, String)> {
-        let Self { cli, ami, provider, watcher, service, config, told_provider_taken } = self;
+        let Self { cli, ami, provider, watcher, observer, republisher, service, config, told_provider_taken } =
+            self;
         if let Err(cli) = cli.unregister(module) {
-            let hub = Self { cli, ami, provider, watcher, service, config, told_provider_taken };
+            let hub = Self {
+                cli,
+                ami,
+                provider,
+                watcher,
+                observer,
+                republisher,
+                service,
+                config,
+                told_provider_taken,
+            };
             return Err((hub, "a CLI command of ours is still in use".into()));
         }
         drop(provider);
         drop(ami);
+        drop(observer);
+        // Joins our thread.
+        drop(republisher);
         // Returns only after the last callback has finished.
         drop(watcher);
         service::uninstall();

@@ -11,6 +11,7 @@ pub mod log;
 pub mod manager;
 pub mod module;
 pub mod mwi;
+pub mod thread;
 pub mod voicemail;
 
 use std::ffi::{CStr, CString};

@@ -229,3 +229,88 @@ impl Drop for MwiSubscription {
         drop(unsafe { Box::from_raw(self.callback) });
     }
 }
+
+/// Told when another module starts watching a mailbox's MWI (res_pjsip_mwi for a phone's
+/// `mailboxes=`, app_voicemail, ...).
+pub trait MwiObserver: 'static {
+    /// Runs on the subscribing module's thread, before its subscription is complete: publishing
+    /// here puts the state in the cache that the subscriber then reads.
+    fn on_subscribe(mailbox: &str);
+}
+
+extern "C" fn on_subscribe_trampoline<O: MwiObserver>(
+    mailbox: *const libc::c_char,
+    _sub: *mut sys::ast_mwi_subscriber,
+) {
+    // Held until the very end: unload waits for every thread inside our code to leave.
+    let ticket = super::module::GATE.enter();
+    if !ticket.admitted() {
+        return;
+    }
+    guard::entry_or("MWI observer", (), || {
+        // SAFETY: Asterisk passes the subscribed mailbox id, NUL-terminated, for the call.
+        let mailbox = unsafe { super::text_of(mailbox) };
+        O::on_subscribe(&mailbox);
+    });
+}
+
+/// A registered observer; removed on drop.
+///
+/// # Invariants
+/// `observer` is registered with Asterisk, which keeps its address until removal; removal
+/// waits for callbacks in progress (they hold the observer list's read lock).
+pub struct MwiObserverRegistration {
+    observer: Box<sys::ast_mwi_observer>,
+}
+
+// SAFETY: the boxed table is only read by Asterisk and freed after removal.
+unsafe impl Send for MwiObserverRegistration {}
+
+impl MwiObserverRegistration {
+    pub fn register<O: MwiObserver>() -> Option<Self> {
+        let mut observer = Box::new(sys::ast_mwi_observer {
+            on_subscribe: Some(on_subscribe_trampoline::<O>),
+            on_unsubscribe: None,
+        });
+        // SAFETY: the table lives on the heap until Drop removes it; the callback is guarded.
+        if unsafe { sys::ast_mwi_add_observer(&mut *observer) } != 0 {
+            return None;
+        }
+        Some(Self { observer })
+    }
+}
+
+impl Drop for MwiObserverRegistration {
+    fn drop(&mut self) {
+        // SAFETY: registered (invariant); after this returns Asterisk no longer uses the table.
+        unsafe { sys::ast_mwi_remove_observer(&mut *self.observer) };
+    }
+}
+
+extern "C" fn collect_subscribed(state: *mut sys::ast_mwi_state, data: *mut c_void) -> libc::c_int {
+    guard::entry_or("MWI subscribed-state callback", 1, || {
+        if state.is_null() || data.is_null() {
+            return 0;
+        }
+        // SAFETY: data is the Vec passed by subscribed_mailboxes for the duration of the call;
+        // state is live for the callback and its uniqueid NUL-terminated.
+        unsafe {
+            let ids = &mut *data.cast::<Vec<String>>();
+            ids.push(super::text_of((*state).uniqueid));
+        }
+        0
+    })
+}
+
+/// The ids of every mailbox some module watches (has at least one subscriber) right now.
+pub fn subscribed_mailboxes() -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    // SAFETY: the callback only appends to `ids`, which outlives the call (it is synchronous).
+    unsafe {
+        sys::ast_mwi_state_callback_subscribed(
+            Some(collect_subscribed),
+            (&mut ids as *mut Vec<String>).cast(),
+        )
+    };
+    ids
+}

@@ -7,4 +7,5 @@ pub mod ami;
 pub mod cli;
 pub mod migrate;
 pub mod provider;
+pub mod republish;
 pub mod service;

@@ -102,11 +102,33 @@ impl MailboxService {
         Ok(removed)
     }
 
-    /// Publishes every stored mailbox (at load); returns how many.
-    pub fn republish_all(&self) -> usize {
+    /// Publishes the stored state of each id that is a stored mailbox; returns how many.
+    /// Under the lock, so a concurrent update cannot be overtaken by an older value.
+    pub fn publish_stored<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> usize {
         let store = self.store();
-        store.iter().for_each(|r| publish(&r.key, r.counts));
-        store.len()
+        let mut n = 0;
+        for id in ids {
+            let Ok(key) = MailboxKey::parse(id) else { continue };
+            if let Some(r) = store.get(&key) {
+                publish(&r.key, r.counts);
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// The ids of the stored mailboxes with any message (what a republish must put back on
+    /// the bus: a mailbox with no state cached already reads as 0/0).
+    pub fn ids_with_messages(&self) -> Vec<String> {
+        self.store()
+            .iter()
+            .filter(|r| r.counts != MwiCounts::default())
+            .map(|r| r.key.as_str().to_owned())
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.store().len()
     }
 
     /// Runs `f` on the store itself (migration at load).

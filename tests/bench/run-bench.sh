@@ -48,12 +48,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Fresh Asterisk: the modules under test must not be loaded yet (the sandbox's modules.conf
-# noloads res_mwi_hub; the baseline is installed only after boot so autoload misses it).
+# Fresh Asterisk with an empty store; the shipped res_mwi_hub it loads at boot is replaced by the
+# test build (unload, install, load); the baseline is installed only after boot so autoload
+# misses it.
+"$ast" reset-state
 "$ast" configure
-"$ast" stop
 rm -f "$SANDBOX$moddir/$base_name"
 "$ast" start >/dev/null
+"$ast" cli "module unload res_mwi_hub.so" >/dev/null 2>&1 || true
 "$ast" install "$rust_so" res_mwi_hub.so
 "$ast" install "$base_so" "$base_name"
 

@@ -235,6 +235,8 @@ class Phone:
     def __init__(self):
         self.log = Path("/tmp/res_mwi_hub_phone_messages.log")
         self.log.unlink(missing_ok=True)
+        # A phone left by an interrupted run would hold the port.
+        subprocess.run(["pkill", "-9", "-f", "phone_notify_uas.xml"], check=False)
         res = subprocess.run(
             ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / "phone_register.xml"), "-i", "127.0.0.3",
              "-p", "5062", "-m", "1", "-nostdin", "-timeout", "10s"],
@@ -268,7 +270,7 @@ class Phone:
         raise AssertionError(f"no NOTIFY with {needles}; got {self.notify_bodies()[-3:]}")
 
     def close(self):
-        self.uas.terminate()
+        self.uas.kill()
         self.uas.wait(timeout=10)
 
 

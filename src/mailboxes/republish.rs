@@ -1,0 +1,82 @@
+//! Putting stored mailboxes back on the MWI bus after a load.
+//!
+//! Asterisk's MWI core costs more per new state the more states exist (its state tables have a
+//! few dozen hash buckets), so publishing 100,000 mailboxes takes it tens of seconds. Done
+//! inside `load_module` that would hold Asterisk's boot. So:
+//! - mailboxes some module already watches (a phone's `mailboxes=`) are published during load;
+//! - any mailbox a module starts watching later is published the moment it subscribes
+//!   (`SubscribeObserver`), so phones always get the right initial NOTIFY;
+//! - every other mailbox with messages is published by a background thread of ours, in chunks,
+//!   joined before unload returns. Mailboxes at 0/0 need no publish: no state reads as 0/0.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::service::{self, MailboxService};
+use crate::host::log::{ast_verb, ast_warning};
+use crate::host::mwi::{self, MwiObserver};
+use crate::host::thread::OwnThread;
+
+/// Publishes a stored mailbox when another module starts watching it.
+pub struct SubscribeObserver;
+
+impl MwiObserver for SubscribeObserver {
+    fn on_subscribe(mailbox: &str) {
+        if let Some(s) = service::current() {
+            s.publish_stored([mailbox]);
+        }
+    }
+}
+
+/// Publishes, now, the stored mailboxes that some module already watches; returns how many.
+pub fn publish_watched(service: &MailboxService) -> usize {
+    let watched = mwi::subscribed_mailboxes();
+    service.publish_stored(watched.iter().map(String::as_str))
+}
+
+const CHUNK: usize = 256;
+
+/// The background republish; stopping it (drop) waits for the thread.
+pub struct Republisher {
+    stop: Arc<AtomicBool>,
+    thread: Option<OwnThread>,
+}
+
+impl Republisher {
+    pub fn start(service: Arc<MailboxService>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = OwnThread::spawn("mwi_hub_republish", move || {
+            let started = Instant::now();
+            let ids = service.ids_with_messages();
+            let mut published = 0;
+            for chunk in ids.chunks(CHUNK) {
+                if flag.load(Ordering::Relaxed) {
+                    return;
+                }
+                published += service.publish_stored(chunk.iter().map(String::as_str));
+            }
+            ast_verb!(
+                2,
+                "res_mwi_hub: republished {published} external mailboxes with messages in {:?}",
+                started.elapsed()
+            );
+        });
+        match thread {
+            Ok(t) => Self { stop, thread: Some(t) },
+            Err(errno) => {
+                ast_warning!("res_mwi_hub: no background republish thread (error {errno}); stored mailboxes are published when watched or updated");
+                Self { stop, thread: None }
+            }
+        }
+    }
+}
+
+impl Drop for Republisher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Dropping the thread joins it.
+        drop(self.thread.take());
+    }
+}
