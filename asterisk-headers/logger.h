@@ -10,8 +10,10 @@
 #define __LOG_ERROR 4
 #define __LOG_VERBOSE 5
 
-/* Bit in ast_options.flags set once any `core set debug N <module>` is in force. */
+/* Bits of ast_options.flags (asterisk/options.h): set once any `core set debug N <module>` is
+ * in force; set once Asterisk is fully booted. */
 #define AST_OPT_FLAG_DEBUG_MODULE (1 << 23)
+#define AST_OPT_FLAG_FULLY_BOOTED (1 << 9)
 
 struct ast_flags64 {
 	uint64_t flags;

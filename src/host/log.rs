@@ -75,6 +75,13 @@ pub fn debug_enabled(level: i32) -> bool {
     by_module as i64 >= i64::from(level)
 }
 
+/// Whether Asterisk has finished booting (`ast_fully_booted`).
+pub fn fully_booted() -> bool {
+    // SAFETY: as in debug_enabled: an aligned u64 Asterisk updates in place.
+    let flags = unsafe { ptr::addr_of!(sys::ast_options.flags).read_volatile() };
+    flags & u64::from(sys::AST_OPT_FLAG_FULLY_BOOTED) != 0
+}
+
 /// Whether verbose output at `level` would reach any console (Asterisk's VERBOSITY_ATLEAST).
 pub fn verbose_enabled(level: i32) -> bool {
     // SAFETY: as in debug_enabled: an aligned int Asterisk updates in place.

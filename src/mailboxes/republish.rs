@@ -6,15 +6,17 @@
 //! - mailboxes some module already watches (a phone's `mailboxes=`) are published during load;
 //! - any mailbox a module starts watching later is published the moment it subscribes
 //!   (`SubscribeObserver`), so phones always get the right initial NOTIFY;
-//! - every other mailbox with messages is published by a background thread of ours, in chunks,
-//!   joined before unload returns. Mailboxes at 0/0 need no publish: no state reads as 0/0.
+//! - every other mailbox with messages is published by a background thread of ours once Asterisk
+//!   is fully booted (so the boot itself is not slowed), a few at a time so that updates never
+//!   wait long for the store lock; joined before unload returns. Mailboxes at 0/0 need no
+//!   publish: no state reads as 0/0.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::service::{self, MailboxService};
-use crate::host::log::{ast_verb, ast_warning};
+use crate::host::log::{self, ast_verb, ast_warning};
 use crate::host::mwi::{self, MwiObserver};
 use crate::host::thread::OwnThread;
 
@@ -35,7 +37,9 @@ pub fn publish_watched(service: &MailboxService) -> usize {
     service.publish_stored(watched.iter().map(String::as_str))
 }
 
-const CHUNK: usize = 256;
+/// Mailboxes published per hold of the store lock: one publish costs Asterisk up to ~10 ms at
+/// a million states, and an AMI update waiting behind a chunk must not wait long.
+const CHUNK: usize = 8;
 
 /// The background republish; stopping it (drop) waits for the thread.
 pub struct Republisher {
@@ -48,6 +52,12 @@ impl Republisher {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = OwnThread::spawn("mwi_hub_republish", move || {
+            while !log::fully_booted() {
+                if flag.load(Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
             let started = Instant::now();
             let ids = service.ids_with_messages();
             let mut published = 0;

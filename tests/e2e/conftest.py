@@ -33,6 +33,15 @@ class Asterisk:
                              capture_output=True, text=True, timeout=timeout)
         return res.stdout + res.stderr
 
+    def wait_cli(self, command, needle, timeout=10.0):
+        """Output of `command` once it contains `needle` (background work may lag a moment)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.cli(command)
+            if needle in out or time.monotonic() > deadline:
+                return out
+            time.sleep(0.1)
+
     def pid(self):
         try:
             return int(self.control("pid").strip())

@@ -32,10 +32,7 @@ def test_restart_keeps_counts_and_republishes_them(hub, ami, phone):
     # Republished at load: a watched mailbox (phone1000's) during load, the others by the
     # background republish moments later; the phone is told.
     assert "New:     6" in hub.cli("mwi show state 1000@default")
-    deadline = time.monotonic() + 10
-    while "Urgent:  1" not in hub.cli("mwi show state 6000@restart") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "Urgent:  1" in hub.cli("mwi show state 6000@restart")
+    assert "Urgent:  1" in hub.wait_cli("mwi show state 6000@restart", "Urgent:  1")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and len(phone.notify_bodies()) <= seen:
         time.sleep(0.2)
@@ -66,8 +63,9 @@ def test_import_of_res_mwi_external_records(asterisk):
     ast.start()
     assert stored(ast, "^700") == {"7000@default": (3, 1, 0), "7001": (0, 9, 0)}
     assert "imported from res_mwi_external" in ast.cli("mwi show mailbox 7000@default")
-    assert "New:     3" in ast.cli("mwi show state 7000@default")
-    assert "Old:     9" in ast.cli("mwi show state 7001")
+    # Published by the background republish once Asterisk is fully booted.
+    assert "New:     3" in ast.wait_cli("mwi show state 7000@default", "New:     3")
+    assert "Old:     9" in ast.wait_cli("mwi show state 7001", "Old:     9")
     assert re.search(r"WARNING.*7002@default.*not imported", log.text())
     # Once only: a deleted mailbox does not come back at the next start.
     ast.cli("mwi delete mailbox 7000@default")
