@@ -53,21 +53,31 @@ impl fmt::Display for MailboxIdError {
                 write!(f, "the context part is longer than {MAX_CONTEXT_LEN} characters")
             }
             Self::ExtraAt => write!(f, "the mailbox id contains more than one '@'"),
-            Self::BadCharacter { offset, byte } => write!(
-                f,
-                "the mailbox id contains a forbidden character (byte 0x{byte:02x} at position {}): \
-                 only visible ASCII, no whitespace or control characters",
-                offset + 1
-            ),
+            Self::BadCharacter { offset, byte } => write_forbidden_character(f, *offset, *byte),
         }
     }
 }
 
 impl std::error::Error for MailboxIdError {}
 
-/// True for the bytes a mailbox id may hold (besides the one `@`).
+/// Visible ASCII (0x21..=0x7E): what every mailbox id, of any kind, is made of.
+pub(crate) fn is_visible_ascii(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b)
+}
+
+/// The admin's text for a byte outside [`is_visible_ascii`] at `offset` (0-based).
+pub(crate) fn write_forbidden_character(f: &mut fmt::Formatter<'_>, offset: usize, byte: u8) -> fmt::Result {
+    write!(
+        f,
+        "the mailbox id contains a forbidden character (byte 0x{byte:02x} at position {}): \
+         only visible ASCII, no whitespace or control characters",
+        offset + 1
+    )
+}
+
+/// True for the bytes the two parts of a `mailbox@context` id may hold.
 fn allowed(b: u8) -> bool {
-    (0x21..=0x7e).contains(&b) && b != b'@'
+    is_visible_ascii(b) && b != b'@'
 }
 
 impl MailboxId {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::domain::mailbox::MailboxId;
+use crate::domain::mailbox::{is_visible_ascii, write_forbidden_character, MailboxId};
 
 /// Longest mailbox key accepted, in bytes: room for the longest `mailbox@context` (159 bytes)
 /// with one to spare.
@@ -41,12 +41,7 @@ impl fmt::Display for MailboxKeyError {
             Self::TooLong(len) => {
                 write!(f, "the mailbox id is {len} characters long; at most {MAX_KEY_LEN} are allowed")
             }
-            Self::BadCharacter { offset, byte } => write!(
-                f,
-                "the mailbox id contains a forbidden character (byte 0x{byte:02x} at position {}): \
-                 only visible ASCII, no whitespace or control characters",
-                offset + 1
-            ),
+            Self::BadCharacter { offset, byte } => write_forbidden_character(f, *offset, *byte),
         }
     }
 }
@@ -59,7 +54,7 @@ impl MailboxKey {
         if text.is_empty() {
             return Err(MailboxKeyError::Empty);
         }
-        if let Some(offset) = text.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+        if let Some(offset) = text.bytes().position(|b| !is_visible_ascii(b)) {
             return Err(MailboxKeyError::BadCharacter { offset, byte: text.as_bytes()[offset] });
         }
         if text.len() > MAX_KEY_LEN {
