@@ -13,4 +13,6 @@
 #include "config.h"
 #include "astdb.h"
 #include "app.h"
+#include "pjsip_request.h"
+#include "sorcery.h"
 #endif

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Conformance of asterisk-headers/ with the real Asterisk headers (asterisk-dev in the sandbox).
+# Conformance of asterisk-headers/ with the real Asterisk headers (asterisk-dev in the sandbox)
+# and the pjproject headers Debian builds Asterisk with (pjproject-headers.sh).
 # Fails on any prototype, global, size, alignment, field offset or constant that differs.
 #   check-abi.sh BINDINGS.rs SANDBOX_DIR
 set -euo pipefail
@@ -9,6 +10,7 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 inc="$sandbox/usr/include"
 [ -f "$inc/asterisk/mwi.h" ] || { echo "no Asterisk headers in $inc (asterisk-dev missing)"; exit 1; }
 version=$(cat "$sandbox/.asterisk-version" 2>/dev/null || echo unknown)
+pj=$("$here/pjproject-headers.sh" "$sandbox")
 
 # 1. Prototypes and globals: ours re-declared after the real ones; gcc rejects any conflict.
 {
@@ -24,7 +26,11 @@ version=$(cat "$sandbox/.asterisk-version" 2>/dev/null || echo unknown)
 
 cflags=(-std=gnu11 -Werror -Wall -Wno-unused -fsyntax-only -D_GNU_SOURCE
         -DAST_MODULE=\"res_mwi_hub\" -DAST_MODULE_SELF_SYM=__internal_res_mwi_hub_self
-        -I"$here" -I"$root/asterisk-headers" -idirafter "$inc")
+        -I"$here" -I"$root/asterisk-headers" -idirafter "$inc"
+        -I"$pj" -I"$pj/pjlib/include" -I"$pj/pjlib-util/include" -I"$pj/pjsip/include"
+        -I"$pj/pjmedia/include" -I"$pj/pjnath/include"
+        # pjproject without its configure step warns that it guesses limits.h; layouts are unaffected.
+        -Wno-cpp)
 gcc "${cflags[@]}" "$work/prototypes.c"
 gcc "${cflags[@]}" "$work/layouts.c"
 protos=$(grep -cE '^[a-z].*\(' "$root"/asterisk-headers/*.h | awk -F: '{s+=$2} END {print s}')

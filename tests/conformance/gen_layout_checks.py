@@ -11,7 +11,15 @@ import sys
 RUST_KEYWORDS = {"self", "type", "fn", "match", "ref", "mod", "move", "box", "use", "loop", "impl"}
 # Helper structs we had to name where Asterisk's are anonymous (AST_LIST_ENTRY): their layout
 # is covered by the size and field offsets of the struct that embeds them.
-OUR_NAMES_ONLY = {"ast_cli_entry_list_link"}
+OUR_NAMES_ONLY = {"ast_cli_entry_list_link", "mwihub_pj_sockaddr"}
+# Names we gave to pjproject's anonymous member structs: their fields are checked through the
+# struct that embeds them, as offsetof(struct parent, member.field) == member + field.
+NESTED = {
+    "mwihub_rx_tp_info": ("pjsip_rx_data", "tp_info"),
+    "mwihub_rx_pkt_info": ("pjsip_rx_data", "pkt_info"),
+    "mwihub_rx_msg_info": ("pjsip_rx_data", "msg_info"),
+    "mwihub_rx_endpt_info": ("pjsip_rx_data", "endpt_info"),
+}
 
 
 def c_name(field):
@@ -25,15 +33,17 @@ def main():
     flat = re.sub(r"\s+", " ", text)
     out = []
     n = 0
+    offsets = {(a, b): int(c) for a, b, c in re.findall(
+        r'\["Offset of field: (\w+)::(\w+)"\]\s*\[::std::mem::offset_of!\(\w+, \w+\) - (\d+)usize\]', flat)}
     for m in re.finditer(r'\["Size of (\w+)"\]\s*\[::std::mem::size_of::<\w+>\(\) - (\d+)usize\]', flat):
         name, size = m.groups()
-        if name in OUR_NAMES_ONLY:
+        if name in OUR_NAMES_ONLY or name in NESTED:
             continue
         out.append(f'_Static_assert(sizeof(struct {name}) == {size}, "size of struct {name} differs from asterisk-headers ({size})");')
         n += 1
     for m in re.finditer(r'\["Alignment of (\w+)"\]\s*\[::std::mem::align_of::<\w+>\(\) - (\d+)usize\]', flat):
         name, align = m.groups()
-        if name in OUR_NAMES_ONLY:
+        if name in OUR_NAMES_ONLY or name in NESTED:
             continue
         out.append(f'_Static_assert(_Alignof(struct {name}) == {align}, "alignment of struct {name} differs from asterisk-headers ({align})");')
         n += 1
@@ -42,6 +52,12 @@ def main():
         if name in OUR_NAMES_ONLY:
             continue
         field = c_name(field)
+        if name in NESTED:
+            parent, member = NESTED[name]
+            total = offsets[(parent, member)] + int(off)
+            out.append(f'_Static_assert(offsetof(struct {parent}, {member}.{field}) == {total}, "offset of {parent}.{member}.{field} differs from asterisk-headers ({total})");')
+            n += 1
+            continue
         out.append(f'_Static_assert(offsetof(struct {name}, {field}) == {off}, "offset of {name}.{field} differs from asterisk-headers ({off})");')
         n += 1
     for m in re.finditer(r"pub const (\w+): [\w:]+ = (-?\d+);", flat):

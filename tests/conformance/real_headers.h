@@ -15,4 +15,7 @@
 #include <asterisk/astdb.h>
 #include <asterisk/paths.h>
 #include <asterisk/app.h>
+#include <asterisk/sorcery.h>
+#include <asterisk/res_pjsip.h>
+#include <pjsip/sip_util.h>
 #include <stddef.h>
