@@ -3,6 +3,7 @@
 pub mod config;
 pub mod counts;
 pub mod host_version;
+pub mod incoming;
 pub mod mailbox;
 pub mod mailbox_commands;
 pub mod message_summary;
