@@ -13,6 +13,7 @@ use crate::host::manager::AmiRegistration;
 use crate::host::module::{asterisk_module, AsteriskModule, LoadError, ModuleRef};
 use crate::host::mwi::{MwiObserverRegistration, MwiSubscription};
 use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
+use crate::incoming::IncomingMwi;
 use crate::mailboxes::republish::{self, Republisher, SubscribeObserver};
 use crate::mailboxes::{ami, migrate, provider::StoreCounts, service, service::MailboxService};
 use crate::{admin, mailboxes, sys};
@@ -28,6 +29,7 @@ pub struct Hub {
     watcher: Option<MwiSubscription>,
     observer: MwiObserverRegistration,
     republisher: Republisher,
+    incoming: Option<IncomingMwi>,
     service: Arc<MailboxService>,
     config: HubConfig,
     told_provider_taken: bool,
@@ -133,10 +135,29 @@ impl AsteriskModule for Hub {
                 service::uninstall();
                 LoadError::Failure(e)
             })?;
+        // Last: from here on NOTIFYs are ours (before, res_pjsip_pubsub answers them).
+        let incoming = match IncomingMwi::start() {
+            Ok(i) => Some(i),
+            Err(e) => {
+                ast_error!("incoming MWI NOTIFYs stay with res_pjsip_pubsub: {e}");
+                None
+            }
+        };
         let mut told_provider_taken = false;
         let provider = apply_provider(None, config.voicemail_provider, module, &mut told_provider_taken);
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
-        Ok(Self { cli, ami, provider, watcher, observer, republisher, service, config, told_provider_taken })
+        Ok(Self {
+            cli,
+            ami,
+            provider,
+            watcher,
+            observer,
+            republisher,
+            incoming,
+            service,
+            config,
+            told_provider_taken,
+        })
     }
 
     fn reload(&mut self, module: ModuleRef) -> Result<(), String> {
@@ -156,8 +177,18 @@ impl AsteriskModule for Hub {
     }
 
     fn unload(self, module: ModuleRef) -> Result<(), (Self, String)> {
-        let Self { cli, ami, provider, watcher, observer, republisher, service, config, told_provider_taken } =
-            self;
+        let Self {
+            cli,
+            ami,
+            provider,
+            watcher,
+            observer,
+            republisher,
+            incoming,
+            service,
+            config,
+            told_provider_taken,
+        } = self;
         if let Err(cli) = cli.unregister(module) {
             let hub = Self {
                 cli,
@@ -166,12 +197,15 @@ impl AsteriskModule for Hub {
                 watcher,
                 observer,
                 republisher,
+                incoming,
                 service,
                 config,
                 told_provider_taken,
             };
             return Err((hub, "a CLI command of ours is still in use".into()));
         }
+        // NOTIFYs go back to res_pjsip_pubsub first.
+        drop(incoming);
         drop(provider);
         drop(ami);
         drop(observer);
@@ -194,7 +228,8 @@ asterisk_module! {
     // Early enough that stored states are on the bus before channel drivers notify phones.
     load_priority: sys::AST_MODPRI_CHANNEL_DEPEND as u8,
     support_level: sys::AST_MODULE_SUPPORT_EXTENDED,
-    requires: None,
+    // The incoming-NOTIFY path is a pjsip service: res_pjsip's symbols must resolve.
+    requires: Some(c"res_pjsip"),
     // When app_voicemail loads at all it starts first, so voicemail_provider = auto sees it.
     optional_modules: Some(c"app_voicemail"),
 }

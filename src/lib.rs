@@ -23,6 +23,8 @@ mod host;
 #[cfg(not(test))]
 mod hub;
 #[cfg(not(test))]
+mod incoming;
+#[cfg(not(test))]
 mod mailboxes;
 #[cfg(not(test))]
 mod sys;

@@ -11,6 +11,7 @@ pub mod log;
 pub mod manager;
 pub mod module;
 pub mod mwi;
+pub mod pjsip;
 pub mod thread;
 pub mod voicemail;
 

@@ -241,7 +241,7 @@ pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
     guard::entry_or("unload_module", -1, || {
         if let Err(inflight) = GATE.close() {
             ast_warning!(
-                "res_mwi_hub not unloaded: {inflight} CLI/AMI call(s) of ours in progress; try again"
+                "res_mwi_hub not unloaded: {inflight} call(s) into our code (CLI, AMI, pjsip) still in progress; try again"
             );
             return -1;
         }

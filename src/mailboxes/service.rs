@@ -59,6 +59,26 @@ impl MailboxService {
         Ok(outcome)
     }
 
+    /// Sets a mailbox's counts to what `decide` makes of its current ones, all under the store
+    /// lock (so deciding, storing and publishing are one step for concurrent writers);
+    /// `decide` returning None changes nothing. Publishes only when the counts changed.
+    pub fn update_with(
+        &self,
+        key: &MailboxKey,
+        source: Source,
+        decide: impl FnOnce(Option<MwiCounts>) -> Option<MwiCounts>,
+    ) -> Result<Option<UpdateOutcome>, StoreError> {
+        let mut store = self.store();
+        let Some(counts) = decide(store.get(key).map(|r| r.counts)) else {
+            return Ok(None);
+        };
+        let outcome = store.update(key, counts, source, now_ms())?;
+        if !matches!(outcome, UpdateOutcome::Unchanged) {
+            publish(key, counts);
+        }
+        Ok(Some(outcome))
+    }
+
     pub fn get(&self, key: &MailboxKey) -> Option<MailboxRecord> {
         self.store().get(key).cloned()
     }

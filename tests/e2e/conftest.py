@@ -224,9 +224,10 @@ def message_waiting(mailbox):
     return lambda m: m.get("Event") == "MessageWaiting" and m.get("Mailbox") == mailbox
 
 
-def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False):
-    """Run sipp from 127.0.0.2 (the vmtrunk endpoint) against the sandbox's UDP transport."""
-    cmd = ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / scenario), "-i", "127.0.0.2", "-p", "0",
+def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False, source="127.0.0.2"):
+    """Run sipp from `source` (127.0.0.2 is endpoint vmtrunk, 127.0.0.4 vmfixed) against the
+    sandbox's UDP transport."""
+    cmd = ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / scenario), "-i", source, "-p", "0",
            "-m", str(calls), "-nostdin", "-timeout", f"{timeout}s", "-trace_err",
            "-error_file", "/tmp/res_mwi_hub_sipp_err.log"]
     if rate:
@@ -238,21 +239,22 @@ def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False):
 
 
 class Phone:
-    """A sipp phone registered as endpoint phone1000 from 127.0.0.3:5062, recording every
-    NOTIFY Asterisk sends it."""
+    """A sipp phone registered as `endpoint` (phone1000: mailboxes=1000@default; phone1001 and
+    phone1002: 1001@remote and 1002@remote) from 127.0.0.3:`port`, recording every NOTIFY
+    Asterisk sends it."""
 
-    def __init__(self):
-        self.log = Path("/tmp/res_mwi_hub_phone_messages.log")
+    def __init__(self, endpoint="phone1000", port=5062):
+        self.log = Path(f"/tmp/res_mwi_hub_phone_messages_{endpoint}.log")
         self.log.unlink(missing_ok=True)
         # A phone left by an interrupted run would hold the port.
-        subprocess.run(["pkill", "-9", "-f", "phone_notify_uas.xml"], check=False)
+        subprocess.run(["pkill", "-9", "-f", f"phone_notify_uas.xml -i 127.0.0.3 -p {port}"], check=False)
         res = subprocess.run(
             ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / "phone_register.xml"), "-i", "127.0.0.3",
-             "-p", "5062", "-m", "1", "-nostdin", "-timeout", "10s"],
+             "-p", str(port), "-s", endpoint, "-m", "1", "-nostdin", "-timeout", "10s"],
             capture_output=True, text=True, timeout=20)
         assert res.returncode == 0, res.stdout + res.stderr
         self.uas = subprocess.Popen(
-            ["sipp", "-sf", str(SIPP_DIR / "phone_notify_uas.xml"), "-i", "127.0.0.3", "-p", "5062",
+            ["sipp", "-sf", str(SIPP_DIR / "phone_notify_uas.xml"), "-i", "127.0.0.3", "-p", str(port),
              "-m", "100000", "-nostdin", "-trace_msg", "-message_file", str(self.log)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
@@ -329,3 +331,63 @@ def ami(asterisk):
     client = Ami()
     yield client
     client.close()
+
+
+NOTIFY_HEAD = """NOTIFY sip:{user}@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-[pid]-[call_number]-mwihub
+From: <sip:vmserver@[local_ip]:[local_port]>;tag=[pid]vm[call_number]
+To: <sip:{user}@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 NOTIFY
+Contact: <sip:vmserver@[local_ip]:[local_port]>
+Max-Forwards: 70
+{headers}Content-Length: [len]
+"""
+
+
+def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
+                content_type="application/simple-message-summary", call_id=None):
+    """Sends one NOTIFY whose body is `lines`, each ended by CRLF; a line may hold bare CRs.
+    The body goes through an injection file, so sipp sends its bytes exactly. The same
+    `call_id` twice makes the second a retransmission of the first. Returns the answer as
+    (status, reason)."""
+    work = Path("/tmp/res_mwi_hub_notify")
+    work.mkdir(exist_ok=True)
+    for line in lines:
+        assert ";" not in line and "\n" not in line, line
+    headers = ""
+    if event is not None:
+        headers += f"Event: {event}\n"
+    if content_type is not None and lines:
+        headers += f"Content-Type: {content_type}\n"
+    head = NOTIFY_HEAD.format(user=user, headers=headers)
+    body = "".join(f"[field{i}]\n" for i in range(len(lines)))
+    call_id = call_id or f"mwihub-{time.monotonic_ns()}@{source}"
+    message = f"<send retrans=\"500\">\n<![CDATA[\n{head}\n{body}]]>\n</send>\n"
+    steps = message + "".join(f'<recv response="{code}" optional="true" next="answered"/>\n'
+                              for code in (200, 400, 401, 403, 404, 415))
+    steps += '<recv response="500" next="answered"/>\n<label id="answered"/>\n'
+    (work / "notify.xml").write_text(
+        f'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="notify">\n{steps}</scenario>\n')
+    (work / "notify.csv").write_bytes(("SEQUENTIAL\n" + ";".join(lines) + "\n").encode("latin-1"))
+    log = work / "messages.log"
+    log.unlink(missing_ok=True)
+    res = subprocess.run(
+        ["sipp", "127.0.0.1:5060", "-sf", str(work / "notify.xml"), "-inf", str(work / "notify.csv"),
+         "-i", source, "-p", "0", "-m", "1", "-nostdin", "-timeout", "10s", "-cid_str", call_id,
+         "-trace_msg", "-message_file", str(log)],
+        capture_output=True, text=True, timeout=30)
+    answers = re.findall(r"^SIP/2\.0 (\d{3}) ([^\r\n]*)", log.read_text(errors="replace") if log.exists() else "",
+                         re.M)
+    assert len(answers) == 1, (answers, res.stdout + res.stderr)
+    return int(answers[0][0]), answers[0][1]
+
+
+def mwi_state(asterisk, mailbox):
+    """(new, old, urgent) cached for `mailbox`, per `mwi show state`; None when none is cached."""
+    out = asterisk.cli(f"mwi show state {mailbox}")
+    if "No MWI state is cached" in out:
+        return None
+    found = {k: int(v) for k, v in re.findall(r"^\s*(New|Old|Urgent):\s+(-?\d+)", out, re.M)}
+    assert set(found) == {"New", "Old", "Urgent"}, out
+    return found["New"], found["Old"], found["Urgent"]

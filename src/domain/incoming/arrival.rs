@@ -30,8 +30,13 @@ impl ArrivalStamps {
         Self { next: 1, by_request: HashMap::new(), order: VecDeque::new(), capacity: capacity.max(1) }
     }
 
-    /// Numbers a request as it arrives; a retransmission gets a new, later number.
+    /// Numbers a request as it arrives. A retransmission that arrives while the first copy
+    /// still waits for its worker keeps the first copy's number: it is that request, and must
+    /// not jump ahead of requests received after it.
     pub fn stamp(&mut self, id: RequestId) -> u64 {
+        if let Some(&n) = self.by_request.get(&id) {
+            return n;
+        }
         let n = self.next;
         self.next += 1;
         self.by_request.insert(id.clone(), n);
@@ -115,13 +120,14 @@ mod tests {
     }
 
     #[test]
-    fn a_retransmission_is_renumbered() {
+    fn a_retransmission_keeps_its_first_number() {
         let mut s = ArrivalStamps::new(8);
         let first = s.stamp(id("a", 1));
-        let again = s.stamp(id("a", 1));
-        assert!(again > first);
-        assert_eq!(s.take(&id("a", 1)), again);
-        assert_eq!(s.len(), 0);
+        let later = s.stamp(id("b", 1));
+        assert_eq!(s.stamp(id("a", 1)), first);
+        assert!(s.take(&id("a", 1)) < later);
+        // Once taken, a copy arriving later is new.
+        assert!(s.stamp(id("a", 1)) > later);
     }
 
     #[test]
@@ -153,7 +159,8 @@ mod tests {
         // 50 NOTIFYs for one mailbox, handled in a scrambled order: the mailbox ends with the
         // one received last, whatever the order.
         let mut s = ArrivalStamps::new(64);
-        let stamps: Vec<(u32, u64)> = (0..50).map(|count| (count, s.stamp(id(&format!("n{count}"), 1)))).collect();
+        let stamps: Vec<(u32, u64)> =
+            (0..50).map(|count| (count, s.stamp(id(&format!("n{count}"), 1)))).collect();
         for seed in 0..20u64 {
             let mut order = stamps.clone();
             let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);

@@ -36,7 +36,9 @@ pub enum MappingError {
 impl fmt::Display for MappingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoContext => write!(f, "has no @context (expected mailbox@context or ${{ACCOUNT}}@context)"),
+            Self::NoContext => {
+                write!(f, "has no @context (expected mailbox@context or ${{ACCOUNT}}@context)")
+            }
             Self::BadMailbox(why) => write!(f, "is not a valid mailbox: {why}"),
             Self::MoreThanOnePlaceholder => write!(f, "uses ${{ACCOUNT}} more than once"),
             Self::UnknownPlaceholder => write!(f, "has a '${{' that is not ${{ACCOUNT}}"),
@@ -176,7 +178,10 @@ mod tests {
         assert_eq!(MailboxMapping::parse("3000"), Err(MappingError::NoContext));
         assert_eq!(MailboxMapping::parse("3000@"), Err(MappingError::NoContext));
         assert_eq!(MailboxMapping::parse("${ACCOUNT}"), Err(MappingError::NoContext));
-        assert_eq!(MailboxMapping::parse("${ACCOUNT}${ACCOUNT}@x"), Err(MappingError::MoreThanOnePlaceholder));
+        assert_eq!(
+            MailboxMapping::parse("${ACCOUNT}${ACCOUNT}@x"),
+            Err(MappingError::MoreThanOnePlaceholder)
+        );
         assert_eq!(MailboxMapping::parse("${EXTEN}@x"), Err(MappingError::UnknownPlaceholder));
         assert_eq!(MailboxMapping::parse("${ACCOUNT}-${EXTEN}@x"), Err(MappingError::UnknownPlaceholder));
         assert!(matches!(MailboxMapping::parse("a b@x"), Err(MappingError::BadMailbox(_))));

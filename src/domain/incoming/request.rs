@@ -14,7 +14,8 @@ pub fn is_message_summary_event(event: &str) -> bool {
 
 /// True for `application/simple-message-summary` (without case, as media types compare).
 pub fn is_summary_content_type(media_type: &str, subtype: &str) -> bool {
-    media_type.trim().eq_ignore_ascii_case(SUMMARY_TYPE.0) && subtype.trim().eq_ignore_ascii_case(SUMMARY_TYPE.1)
+    media_type.trim().eq_ignore_ascii_case(SUMMARY_TYPE.0)
+        && subtype.trim().eq_ignore_ascii_case(SUMMARY_TYPE.1)
 }
 
 /// The user part of the Request-URI of a raw request (`NOTIFY sip:1001@host SIP/2.0`), the

@@ -1,0 +1,78 @@
+//! Incoming unsolicited MWI: message-summary NOTIFYs from PJSIP endpoints, taken from
+//! res_pjsip_pubsub's built-in handler and written into the mailbox store (so they persist and
+//! are republished at boot). The decisions are in `crate::domain::incoming`; this is the glue
+//! to pjsip.
+//!
+//! Two pjsip modules:
+//! - [`arrival::ArrivalStamper`] (priority 9, pjsip's receiving thread) numbers each NOTIFY in
+//!   arrival order;
+//! - [`notify::NotifyHandler`] (priority 63: after authentication, before res_pjsip_pubsub at
+//!   64) claims the NOTIFYs of endpoints with `incoming_mwi_mailbox` and answers them.
+
+pub mod arrival;
+pub mod endpoints;
+pub mod notify;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::domain::incoming::arrival::{ArrivalStamps, LatestArrival};
+use crate::domain::incoming::retransmissions::RecentAnswers;
+use crate::host::pjsip::PjsipService;
+
+/// NOTIFYs between the receiving thread and a worker that we remember the arrival of.
+const ARRIVALS_REMEMBERED: usize = 65_536;
+/// Answers remembered for retransmissions (within RFC 3261's 32 s window).
+const ANSWERS_REMEMBERED: usize = 65_536;
+
+/// What the incoming path keeps between requests.
+pub struct IncomingState {
+    pub arrivals: Mutex<ArrivalStamps>,
+    pub latest: Mutex<LatestArrival>,
+    pub answers: Mutex<RecentAnswers>,
+    pub endpoints: endpoints::EndpointMappings,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every critical section leaves these consistent, so a poisoned lock is still usable.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+static CURRENT: Mutex<Option<Arc<IncomingState>>> = Mutex::new(None);
+
+/// The state of the loaded module's incoming path, for the pjsip callbacks (no user data).
+fn current() -> Option<Arc<IncomingState>> {
+    lock(&CURRENT).clone()
+}
+
+/// The registered incoming path; dropping it unregisters both modules and forgets the state
+/// (releasing the endpoint references it holds).
+pub struct IncomingMwi {
+    notify: Option<PjsipService>,
+    stamper: Option<PjsipService>,
+}
+
+impl IncomingMwi {
+    pub fn start() -> Result<Self, String> {
+        *lock(&CURRENT) = Some(Arc::new(IncomingState {
+            arrivals: Mutex::new(ArrivalStamps::new(ARRIVALS_REMEMBERED)),
+            latest: Mutex::new(LatestArrival::default()),
+            answers: Mutex::new(RecentAnswers::new(ANSWERS_REMEMBERED)),
+            endpoints: endpoints::EndpointMappings::default(),
+        }));
+        // The stamper first, so every NOTIFY the handler sees was numbered on arrival.
+        let mut this = Self { notify: None, stamper: None };
+        this.stamper = Some(PjsipService::register::<arrival::ArrivalStamper>()?);
+        this.notify = Some(PjsipService::register::<notify::NotifyHandler>()?);
+        Ok(this)
+    }
+}
+
+impl Drop for IncomingMwi {
+    fn drop(&mut self) {
+        // Handler first: from here on res_pjsip_pubsub answers NOTIFYs again.
+        drop(self.notify.take());
+        drop(self.stamper.take());
+        // No callback runs any more (see host::pjsip): the state can go.
+        lock(&CURRENT).take();
+    }
+}
