@@ -347,7 +347,8 @@ Max-Forwards: 70
 
 def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
                 content_type="application/simple-message-summary", call_id=None):
-    """Sends one NOTIFY whose body is `lines`, each ended by CRLF; a line may hold bare CRs.
+    """Sends one NOTIFY whose body is `lines`, each ended by CRLF (sipp trims blank lines at the
+    end); a line may hold bare CRs.
     The body goes through an injection file, so sipp sends its bytes exactly. The same
     `call_id` twice makes the second a retransmission of the first. Returns the answer as
     (status, reason)."""
@@ -361,15 +362,24 @@ def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
     if content_type is not None and lines:
         headers += f"Content-Type: {content_type}\n"
     head = NOTIFY_HEAD.format(user=user, headers=headers)
-    body = "".join(f"[field{i}]\n" for i in range(len(lines)))
+    # sipp drops a line whose keywords all expand to nothing: blank lines are written literally
+    # (sipp keeps them unless they end the body).
+    fields = [line for line in lines if line]
+    body, k = "", 0
+    for line in lines:
+        if line:
+            body += f"[field{k}]\n"
+            k += 1
+        else:
+            body += "\n"
     call_id = call_id or f"mwihub-{time.monotonic_ns()}@{source}"
     message = f"<send retrans=\"500\">\n<![CDATA[\n{head}\n{body}]]>\n</send>\n"
     steps = message + "".join(f'<recv response="{code}" optional="true" next="answered"/>\n'
-                              for code in (200, 400, 401, 403, 404, 415))
+                              for code in (200, 400, 401, 403, 404, 415, 481, 489, 501))
     steps += '<recv response="500" next="answered"/>\n<label id="answered"/>\n'
     (work / "notify.xml").write_text(
         f'<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="notify">\n{steps}</scenario>\n')
-    (work / "notify.csv").write_bytes(("SEQUENTIAL\n" + ";".join(lines) + "\n").encode("latin-1"))
+    (work / "notify.csv").write_bytes(("SEQUENTIAL\n" + ";".join(fields) + "\n").encode("latin-1"))
     log = work / "messages.log"
     log.unlink(missing_ok=True)
     res = subprocess.run(

@@ -15,8 +15,8 @@ def test_publish_reaches_ami_and_cache_with_urgent(hub, ami):
 
 
 def test_list_shows_states_from_other_publishers(hub):
-    # Asterisk's own incoming-NOTIFY handler publishes 3000@default for endpoint vmtrunk.
-    res = sipp("vm_notify.xml", calls=1)
+    # A NOTIFY from endpoint vmfixed (incoming_mwi_mailbox=3000@default) publishes 3000@default.
+    res = sipp("vm_notify.xml", "-s", "3000", calls=1, source="127.0.0.4")
     assert res.returncode == 0, res.stdout + res.stderr
     hub.cli("mwi publish 1001@default 1 0")
     out = hub.cli("mwi list states")

@@ -16,7 +16,7 @@ def test_unload_load_cycles_under_traffic(hub):
     errors = []
 
     # A remote voicemail server publishing about 500 MWI states per second.
-    publisher = sipp("vm_notify.xml", calls=500 * 600, rate=500, timeout=600, background=True)
+    publisher = sipp("vm_notify.xml", "-s", "3000", calls=500 * 600, rate=500, timeout=600, background=True)
 
     def count_events():
         try:
