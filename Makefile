@@ -1,6 +1,6 @@
 # res_mwi_hub: build, test against a real Asterisk 22, install.
 #   make            build the module (target/release/libres_mwi_hub.so)
-#   make test       install tools, run unit, conformance and end-to-end tests (what CI runs)
+#   make test       install tools, run unit, fuzz (60 s), conformance and end-to-end tests (what CI runs)
 #   make run        build, start the sandbox Asterisk with the module, open its console
 #   make stop       stop the sandbox Asterisk
 #   make bench      benchmarks, printed as ratios against baselines measured in the same run
@@ -17,7 +17,7 @@ ASTERISK := tests/sandbox/asterisk.sh
 # Debian packages the build and the tests need (Debian 12 host).
 HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make
 
-.PHONY: all build test-build deps sandbox lint unit conformance e2e test run stop bench install clean
+.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e test run stop bench install clean
 
 all: build
 
@@ -53,6 +53,11 @@ lint:
 unit:
 	$(CARGO) test --lib
 
+# The message-summary parser under libFuzzer for a bounded time; fails on any finding.
+FUZZ_SECONDS ?= 60
+fuzz:
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 conformance: build sandbox
 	tests/conformance/check-abi.sh "$$(ls -t target/release/build/res_mwi_hub-*/out/asterisk_bindings.rs | head -n1)" $(SANDBOX)
 
@@ -60,7 +65,7 @@ e2e: build test-build sandbox
 	MODULE=$(abspath $(MODULE)) TEST_MODULE=$(abspath $(TEST_MODULE)) \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/e2e
 
-test: deps lint unit conformance e2e
+test: deps lint unit fuzz conformance e2e
 
 run: build sandbox
 	$(ASTERISK) stop
