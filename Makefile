@@ -86,6 +86,7 @@ $(BASELINE_MODULE): tests/bench/baseline/res_mwi_hub_bench_baseline.c $(wildcard
 bench: build test-build sandbox $(BASELINE_MODULE)
 	tests/bench/run-bench.sh $(abspath $(TEST_MODULE)) $(abspath $(BASELINE_MODULE))
 	$(PYTHON) tests/bench/bench-mailboxes.py $(abspath $(MODULE)) $(abspath $(BASELINE_MODULE))
+	$(PYTHON) tests/bench/bench-notify.py $(abspath $(MODULE))
 
 # Where the local Asterisk keeps its modules: ASTMODDIR=... overrides; otherwise asterisk.conf's
 # astmoddir, then the usual locations.
