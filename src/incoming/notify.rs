@@ -25,6 +25,10 @@ use crate::mailboxes::service;
 
 pub struct NotifyHandler;
 
+/// The account whose NOTIFY makes the test build's handler panic (before it answers).
+#[cfg(feature = "test-hooks")]
+const TEST_PANIC_ACCOUNT: &str = "panic-res-mwi-hub-test";
+
 impl RequestHandler for NotifyHandler {
     const NAME: &'static std::ffi::CStr = c"res_mwi_hub incoming MWI";
     const PRIORITY: i32 = PRIORITY_AFTER_AUTHENTICATION;
@@ -98,6 +102,10 @@ fn answer(
         }
     };
     let account = summary.account_user().or_else(|| request_uri_user(request.raw()));
+    #[cfg(feature = "test-hooks")]
+    if account == Some(TEST_PANIC_ACCOUNT) {
+        panic!("test-hooks: forced panic in the NOTIFY handler");
+    }
     let mailbox = match mapping.mailbox(account) {
         Ok(m) => m,
         Err(e @ RenderError::NoAccount) => return (404, Some(e.to_string())),

@@ -45,3 +45,18 @@ def test_debug_output_follows_core_set_debug(hub):
         assert "MWI published for 1003@default: new 2" not in text
     finally:
         hub.cli("core set debug 0 res_mwi_hub")
+
+
+def test_panic_in_pjsip_handler_is_contained(hub_test_build):
+    """A panic in our NOTIFY handler before it answers: logged, the request is passed on to
+    Asterisk's own handler (so the sender still gets an answer), and the next NOTIFY is ours."""
+    from conftest import mwi_state, send_notify
+    ast = hub_test_build
+    pid = ast.pid()
+    log = LogWatch()
+    status, _ = send_notify(["Messages-Waiting: yes", "Voice-Message: 1/0"], user="panic-res-mwi-hub-test")
+    log.wait_for(r"ERROR.*Rust panic at .*forced panic in the NOTIFY handler")
+    assert status in (200, 404), status
+    assert ast.pid() == pid and ast.alive()
+    assert send_notify(["Messages-Waiting: yes", "Voice-Message: 6/1"], user="4242") == (200, "OK")
+    assert mwi_state(ast, "4242@remote") == (6, 1, 0)
