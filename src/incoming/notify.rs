@@ -62,14 +62,15 @@ impl RequestHandler for NotifyHandler {
         let arrival = super::lock(&state.arrivals).take(&(call_id.clone(), cseq));
         let key = RequestKey { endpoint: endpoint_id.clone(), call_id, cseq };
         let now = crate::mailboxes::service::now_ms().max(0) as u64;
-        if let Some(status) = super::lock(&state.answers).answered(&key, now) {
+        let answered = super::lock(&state.answers).answered(&key, now);
+        if let Some((status, reason)) = answered {
             ast_debug!(1, "incoming MWI from endpoint '{endpoint_id}': retransmission answered {status} again, not published");
-            request.respond(status, None);
+            request.respond(status, reason.as_deref());
             return Handled::Claimed;
         }
         let (status, reason) = answer(request, &endpoint_id, mapping, summary_body, arrival, &state, &store);
         request.respond(status, reason.as_deref());
-        super::lock(&state.answers).remember(key, status, now);
+        super::lock(&state.answers).remember(key, (status, reason), now);
         Handled::Claimed
     }
 }

@@ -138,6 +138,11 @@ def test_a_retransmission_is_answered_but_published_once(hub, ami):
     # A new request (new Call-ID) is published.
     assert send_notify(["Messages-Waiting: yes", "Voice-Message: 5/0"], user=user) == (200, "OK")
     assert ami.wait_event(message_waiting(mailbox))["New"] == "5"
+    # A refused request's retransmission gets the same status and reason.
+    bad = f"retrans-bad-{user}@127.0.0.2"
+    first = send_notify(["Messages-Waiting: maybe"], user=user, call_id=bad)
+    assert first[0] == 400 and "yes or no" in first[1], first
+    assert send_notify(["Messages-Waiting: maybe"], user=user, call_id=bad) == first
 
 
 def test_unidentified_or_unauthenticated_sources_publish_nothing(hub, ami):

@@ -17,6 +17,9 @@ pub struct RequestKey {
     pub cseq: u32,
 }
 
+/// A status code and its reason phrase, when not the standard one.
+pub type Answer = (u16, Option<String>);
+
 /// The answers given to recent requests.
 ///
 /// # Invariants
@@ -24,7 +27,7 @@ pub struct RequestKey {
 /// or when `capacity` newer ones push it out, whichever comes first.
 #[derive(Debug)]
 pub struct RecentAnswers {
-    answers: HashMap<RequestKey, (u64, u16)>,
+    answers: HashMap<RequestKey, (u64, Answer)>,
     order: VecDeque<(u64, RequestKey)>,
     capacity: usize,
 }
@@ -40,22 +43,22 @@ impl RecentAnswers {
                 break;
             }
             if let Some((at, key)) = self.order.pop_front() {
-                if self.answers.get(&key).is_some_and(|&(t, _)| t == at) {
+                if self.answers.get(&key).is_some_and(|(t, _)| *t == at) {
                     self.answers.remove(&key);
                 }
             }
         }
     }
 
-    /// The status answered to this request within the window, if it was seen.
-    pub fn answered(&mut self, key: &RequestKey, now_ms: u64) -> Option<u16> {
+    /// The answer given to this request within the window, if it was seen.
+    pub fn answered(&mut self, key: &RequestKey, now_ms: u64) -> Option<Answer> {
         self.expire(now_ms);
-        self.answers.get(key).map(|&(_, status)| status)
+        self.answers.get(key).map(|(_, answer)| answer.clone())
     }
 
     /// Remembers the answer given to a request.
-    pub fn remember(&mut self, key: RequestKey, status: u16, now_ms: u64) {
-        self.answers.insert(key.clone(), (now_ms, status));
+    pub fn remember(&mut self, key: RequestKey, answer: Answer, now_ms: u64) {
+        self.answers.insert(key.clone(), (now_ms, answer));
         self.order.push_back((now_ms, key));
         self.expire(now_ms);
     }
@@ -81,8 +84,8 @@ mod tests {
     fn a_retransmission_gets_the_same_answer() {
         let mut r = RecentAnswers::new(16);
         assert_eq!(r.answered(&key("vmtrunk", "c1", 1), 0), None);
-        r.remember(key("vmtrunk", "c1", 1), 200, 0);
-        assert_eq!(r.answered(&key("vmtrunk", "c1", 1), 500), Some(200));
+        r.remember(key("vmtrunk", "c1", 1), (400, Some("line 2: bad".into())), 0);
+        assert_eq!(r.answered(&key("vmtrunk", "c1", 1), 500), Some((400, Some("line 2: bad".into()))));
         // A new CSeq, Call-ID or endpoint is a new request.
         assert_eq!(r.answered(&key("vmtrunk", "c1", 2), 500), None);
         assert_eq!(r.answered(&key("vmtrunk", "c2", 1), 500), None);
@@ -92,8 +95,8 @@ mod tests {
     #[test]
     fn answers_are_forgotten_after_the_window() {
         let mut r = RecentAnswers::new(16);
-        r.remember(key("e", "c", 1), 400, 1_000);
-        assert_eq!(r.answered(&key("e", "c", 1), 1_000 + WINDOW_MS - 1), Some(400));
+        r.remember(key("e", "c", 1), (400, None), 1_000);
+        assert_eq!(r.answered(&key("e", "c", 1), 1_000 + WINDOW_MS - 1), Some((400, None)));
         assert_eq!(r.answered(&key("e", "c", 1), 1_000 + WINDOW_MS), None);
         assert!(r.is_empty());
     }
@@ -102,11 +105,11 @@ mod tests {
     fn memory_is_bounded() {
         let mut r = RecentAnswers::new(100);
         for i in 0..10_000 {
-            r.remember(key("e", &format!("c{i}"), 1), 200, 5);
+            r.remember(key("e", &format!("c{i}"), 1), (200, None), 5);
         }
         assert_eq!(r.len(), 100);
         assert!(r.order.len() <= 100);
-        assert_eq!(r.answered(&key("e", "c9999", 1), 5), Some(200));
+        assert_eq!(r.answered(&key("e", "c9999", 1), 5), Some((200, None)));
         assert_eq!(r.answered(&key("e", "c0", 1), 5), None);
     }
 }
