@@ -8,6 +8,7 @@
 struct ast_channel_snapshot;
 struct ast_string_field_pool;
 struct ast_mwi_subscriber;
+struct ast_mwi_publisher;
 
 #ifndef MWIHUB_ABI_CHECK
 /* AST_VECTOR(ast_string_field_vector, const char **) */
@@ -50,6 +51,11 @@ typedef int (*on_mwi_state)(struct ast_mwi_state *mwi_state, void *data);
 int ast_mwi_publish_by_mailbox(const char *mailbox, const char *context, int urgent_msgs,
 	int new_msgs, int old_msgs, const char *channel_id, struct ast_eid *eid);
 int ast_delete_mwi_state_full(const char *mailbox, const char *context, struct ast_eid *eid);
+/* A publisher for one mailbox id (an ao2 object; releasing the last reference removes it).
+ * Publishing through it skips the MWI core's lookup of the id among all states. */
+struct ast_mwi_publisher *ast_mwi_add_publisher(const char *mailbox);
+int ast_mwi_publish(struct ast_mwi_publisher *publisher, int urgent_msgs,
+	int new_msgs, int old_msgs, const char *channel_id, struct ast_eid *eid);
 struct stasis_topic *ast_mwi_topic_all(void);
 struct stasis_cache *ast_mwi_state_cache(void);
 struct stasis_message_type *ast_mwi_state_type(void);

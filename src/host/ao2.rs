@@ -13,7 +13,8 @@ pub struct Ao2<T> {
 }
 
 // SAFETY: ao2 reference counting is atomic and the objects we hold (stasis messages and
-// containers) are immutable or internally locked, so a reference may move between threads.
+// containers, MWI publishers, sorcery objects) are immutable or internally locked, so a
+// reference may move between threads.
 unsafe impl<T> Send for Ao2<T> {}
 
 impl<T> Ao2<T> {

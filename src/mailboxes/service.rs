@@ -1,6 +1,7 @@
 //! The mailbox service: the store and the MWI bus kept in step under one lock, so the state
 //! published for a mailbox is always the state stored for it, in the same order.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,7 +14,56 @@ use crate::host::mwi;
 
 /// The store and its publishing.
 pub struct MailboxService {
-    store: Mutex<MailboxStore>,
+    locked: Mutex<Locked>,
+}
+
+/// What the service's lock guards: the store, and a publisher for each mailbox this module
+/// changed since load (Asterisk finds a state by id in O(states) otherwise; see
+/// [`mwi::MwiPublisher`]). Republished-only mailboxes get none, so boot costs no memory for
+/// them.
+struct Locked {
+    store: MailboxStore,
+    publishers: HashMap<String, mwi::MwiPublisher>,
+}
+
+impl Locked {
+    /// Publishes a change, through the mailbox's publisher (created on first use).
+    fn publish_change(&mut self, key: &MailboxKey, counts: MwiCounts) {
+        let result = match self.publishers.get(key.as_str()) {
+            Some(publisher) => publisher.publish(key, counts),
+            None => match mwi::MwiPublisher::add(key) {
+                Some(publisher) => {
+                    let result = publisher.publish(key, counts);
+                    self.publishers.insert(key.as_str().to_owned(), publisher);
+                    result
+                }
+                None => mwi::publish(key, counts),
+            },
+        };
+        if let Err(e) = result {
+            ast_error!("MWI for external mailbox {key} not published: {e}");
+        }
+    }
+
+    /// Publishes a stored state again, through the publisher if the mailbox has one.
+    fn publish_again(&self, key: &MailboxKey, counts: MwiCounts) {
+        match self.publishers.get(key.as_str()) {
+            Some(publisher) => {
+                if let Err(e) = publisher.publish(key, counts) {
+                    ast_error!("MWI for external mailbox {key} not published: {e}");
+                }
+            }
+            None => publish(key, counts),
+        }
+    }
+
+    /// Publishes 0/0 (lamps off) for a removed mailbox, clears its cache entry, and lets its
+    /// publisher go.
+    fn retract(&mut self, key: &MailboxKey) {
+        self.publish_again(key, MwiCounts::default());
+        mwi::delete(key);
+        self.publishers.remove(key.as_str());
+    }
 }
 
 /// Wall-clock time in unix milliseconds, as the store records it.
@@ -27,21 +77,15 @@ fn publish(key: &MailboxKey, counts: MwiCounts) {
     }
 }
 
-/// Publishes 0/0 (lamps off) for a removed mailbox, then clears its cache entry.
-fn retract(key: &MailboxKey) {
-    publish(key, MwiCounts::default());
-    mwi::delete(key);
-}
-
 impl MailboxService {
     pub fn new(store: MailboxStore) -> Self {
-        Self { store: Mutex::new(store) }
+        Self { locked: Mutex::new(Locked { store, publishers: HashMap::new() }) }
     }
 
-    fn store(&self) -> MutexGuard<'_, MailboxStore> {
+    fn lock(&self) -> MutexGuard<'_, Locked> {
         // A panic while holding the lock leaves the store consistent (it commits before it
         // changes its index), so a poisoned lock is still usable.
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+        self.locked.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Sets a mailbox's counts; publishes only when they changed. Stored before it returns Ok.
@@ -51,10 +95,10 @@ impl MailboxService {
         counts: MwiCounts,
         source: Source,
     ) -> Result<UpdateOutcome, StoreError> {
-        let mut store = self.store();
-        let outcome = store.update(key, counts, source, now_ms())?;
+        let mut locked = self.lock();
+        let outcome = locked.store.update(key, counts, source, now_ms())?;
         if !matches!(outcome, UpdateOutcome::Unchanged) {
-            publish(key, counts);
+            locked.publish_change(key, counts);
         }
         Ok(outcome)
     }
@@ -68,69 +112,69 @@ impl MailboxService {
         source: Source,
         decide: impl FnOnce(Option<MwiCounts>) -> Option<MwiCounts>,
     ) -> Result<Option<UpdateOutcome>, StoreError> {
-        let mut store = self.store();
-        let Some(counts) = decide(store.get(key).map(|r| r.counts)) else {
+        let mut locked = self.lock();
+        let Some(counts) = decide(locked.store.get(key).map(|r| r.counts)) else {
             return Ok(None);
         };
-        let outcome = store.update(key, counts, source, now_ms())?;
+        let outcome = locked.store.update(key, counts, source, now_ms())?;
         if !matches!(outcome, UpdateOutcome::Unchanged) {
-            publish(key, counts);
+            locked.publish_change(key, counts);
         }
         Ok(Some(outcome))
     }
 
     pub fn get(&self, key: &MailboxKey) -> Option<MailboxRecord> {
-        self.store().get(key).cloned()
+        self.lock().store.get(key).cloned()
     }
 
     pub fn counts(&self, id: &str) -> Option<MwiCounts> {
         let key = MailboxKey::parse(id).ok()?;
-        self.store().get(&key).map(|r| r.counts)
+        self.lock().store.get(&key).map(|r| r.counts)
     }
 
     /// (matching records, total): copies, so no lock is held while they are printed.
     pub fn list(&self, filter: Option<&Regex>) -> (Vec<MailboxRecord>, usize) {
-        let store = self.store();
-        (store.list(filter).into_iter().cloned().collect(), store.len())
+        let locked = self.lock();
+        (locked.store.list(filter).into_iter().cloned().collect(), locked.store.len())
     }
 
     pub fn ids(&self) -> Vec<String> {
-        self.store().iter().map(|r| r.key.as_str().to_owned()).collect()
+        self.lock().store.iter().map(|r| r.key.as_str().to_owned()).collect()
     }
 
     /// Deletes one mailbox (lamp off, cache entry cleared); None when it did not exist.
     pub fn delete(&self, key: &MailboxKey) -> Result<Option<MailboxRecord>, StoreError> {
-        let mut store = self.store();
-        let removed = store.delete(key)?;
+        let mut locked = self.lock();
+        let removed = locked.store.delete(key)?;
         if removed.is_some() {
-            retract(key);
+            locked.retract(key);
         }
         Ok(removed)
     }
 
     pub fn delete_matching(&self, re: &Regex) -> Result<Vec<MailboxRecord>, StoreError> {
-        let mut store = self.store();
-        let removed = store.delete_matching(re)?;
-        removed.iter().for_each(|r| retract(&r.key));
+        let mut locked = self.lock();
+        let removed = locked.store.delete_matching(re)?;
+        removed.iter().for_each(|r| locked.retract(&r.key));
         Ok(removed)
     }
 
     pub fn delete_all(&self) -> Result<Vec<MailboxRecord>, StoreError> {
-        let mut store = self.store();
-        let removed = store.delete_all()?;
-        removed.iter().for_each(|r| retract(&r.key));
+        let mut locked = self.lock();
+        let removed = locked.store.delete_all()?;
+        removed.iter().for_each(|r| locked.retract(&r.key));
         Ok(removed)
     }
 
     /// Publishes the stored state of each id that is a stored mailbox; returns how many.
     /// Under the lock, so a concurrent update cannot be overtaken by an older value.
     pub fn publish_stored<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> usize {
-        let store = self.store();
+        let locked = self.lock();
         let mut n = 0;
         for id in ids {
             let Ok(key) = MailboxKey::parse(id) else { continue };
-            if let Some(r) = store.get(&key) {
-                publish(&r.key, r.counts);
+            if let Some(r) = locked.store.get(&key) {
+                locked.publish_again(&r.key, r.counts);
                 n += 1;
             }
         }
@@ -140,7 +184,8 @@ impl MailboxService {
     /// The ids of the stored mailboxes with any message (what a republish must put back on
     /// the bus: a mailbox with no state cached already reads as 0/0).
     pub fn ids_with_messages(&self) -> Vec<String> {
-        self.store()
+        self.lock()
+            .store
             .iter()
             .filter(|r| r.counts != MwiCounts::default())
             .map(|r| r.key.as_str().to_owned())
@@ -148,12 +193,12 @@ impl MailboxService {
     }
 
     pub fn len(&self) -> usize {
-        self.store().len()
+        self.lock().store.len()
     }
 
     /// Runs `f` on the store itself (migration at load).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut MailboxStore) -> R) -> R {
-        f(&mut self.store())
+        f(&mut self.lock().store)
     }
 }
 
