@@ -85,7 +85,8 @@ impl MwiPublisher {
     pub fn add(key: &MailboxKey) -> Option<Self> {
         let id = super::c_string(key.as_str());
         // SAFETY: NUL-terminated id alive for the call; the result is NULL or a reference we own.
-        unsafe { Ao2::from_owned(sys::ast_mwi_add_publisher(id.as_ptr())) }.map(|publisher| Self { publisher })
+        unsafe { Ao2::from_owned(sys::ast_mwi_add_publisher(id.as_ptr())) }
+            .map(|publisher| Self { publisher })
     }
 
     /// Publishes `counts` for this publisher's mailbox, exactly as [`publish`] does.
