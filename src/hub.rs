@@ -23,7 +23,8 @@ const STORE_FILE: &str = "res_mwi_hub.sqlite3";
 
 /// Everything the loaded module holds. Dropping it (or `unload`) undoes every registration.
 pub struct Hub {
-    cli: CliRegistration,
+    /// Always Some while loaded; taken out only to be unregistered.
+    cli: Option<CliRegistration>,
     ami: Vec<AmiRegistration>,
     provider: Option<VoicemailProvider>,
     watcher: Option<MwiSubscription>,
@@ -147,7 +148,7 @@ impl AsteriskModule for Hub {
         let provider = apply_provider(None, config.voicemail_provider, module, &mut told_provider_taken);
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
         Ok(Self {
-            cli,
+            cli: Some(cli),
             ami,
             provider,
             watcher,
@@ -176,34 +177,14 @@ impl AsteriskModule for Hub {
         Ok(())
     }
 
-    fn unload(self, module: ModuleRef) -> Result<(), (Self, String)> {
-        let Self {
-            cli,
-            ami,
-            provider,
-            watcher,
-            observer,
-            republisher,
-            incoming,
-            service,
-            config,
-            told_provider_taken,
-        } = self;
-        if let Err(cli) = cli.unregister(module) {
-            let hub = Self {
-                cli,
-                ami,
-                provider,
-                watcher,
-                observer,
-                republisher,
-                incoming,
-                service,
-                config,
-                told_provider_taken,
-            };
-            return Err((hub, "a CLI command of ours is still in use".into()));
+    fn unload(mut self, module: ModuleRef) -> Result<(), (Self, String)> {
+        if let Some(cli) = self.cli.take() {
+            if let Err(cli) = cli.unregister(module) {
+                self.cli = Some(cli);
+                return Err((self, "a CLI command of ours is still in use".into()));
+            }
         }
+        let Self { incoming, provider, ami, observer, republisher, watcher, service, .. } = self;
         // NOTIFYs go back to res_pjsip_pubsub first.
         drop(incoming);
         drop(provider);

@@ -37,38 +37,48 @@ impl fmt::Display for MwiError {
 /// Publishes `counts` for the mailbox whose stasis id is `key` (`1000@default`, or any id kept
 /// verbatim) on the MWI topic; the cache is updated before this returns.
 pub fn publish(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
-    if let Some((kind, value)) = counts.first_unpublishable() {
-        return Err(MwiError::CountOutOfRange { kind, value });
-    }
     // The whole id as the mailbox and no context: Asterisk then uses it verbatim as the
     // unique id, exactly as res_mwi_external publishes.
     let id = super::c_string(key.as_str());
-    // SAFETY: the id is NUL-terminated and alive for the call; counts fit in a C int
-    // (checked above). Note Asterisk's argument order: urgent, new, old; no channel; NULL eid
-    // means this server.
-    let rc = unsafe {
-        sys::ast_mwi_publish_by_mailbox(
-            id.as_ptr(),
-            std::ptr::null(),
-            counts.urgent as libc::c_int,
-            counts.new as libc::c_int,
-            counts.old as libc::c_int,
-            std::ptr::null(),
-            std::ptr::null_mut(),
-        )
-    };
-    if rc == 0 {
-        super::log::ast_debug!(
-            1,
-            "MWI published for {key}: new {} old {} urgent {}",
-            counts.new,
-            counts.old,
-            counts.urgent
-        );
-        Ok(())
-    } else {
-        Err(MwiError::HostRefused)
+    publish_with(key, counts, |urgent, new, old| {
+        // SAFETY: the id is NUL-terminated and alive for the call; no channel; NULL eid means
+        // this server.
+        unsafe {
+            sys::ast_mwi_publish_by_mailbox(
+                id.as_ptr(),
+                std::ptr::null(),
+                urgent,
+                new,
+                old,
+                std::ptr::null(),
+                std::ptr::null_mut(),
+            )
+        }
+    })
+}
+
+/// What every publish does around the call into Asterisk: refuse counts a C int cannot hold,
+/// hand `call` the urgent, new and old counts (Asterisk's argument order), log at debug level.
+fn publish_with(
+    key: &MailboxKey,
+    counts: MwiCounts,
+    call: impl FnOnce(libc::c_int, libc::c_int, libc::c_int) -> libc::c_int,
+) -> Result<(), MwiError> {
+    if let Some((kind, value)) = counts.first_unpublishable() {
+        return Err(MwiError::CountOutOfRange { kind, value });
     }
+    // The casts are exact: every count is at most MAX_PUBLISHABLE_COUNT (checked above).
+    if call(counts.urgent as libc::c_int, counts.new as libc::c_int, counts.old as libc::c_int) != 0 {
+        return Err(MwiError::HostRefused);
+    }
+    super::log::ast_debug!(
+        1,
+        "MWI published for {key}: new {} old {} urgent {}",
+        counts.new,
+        counts.old,
+        counts.urgent
+    );
+    Ok(())
 }
 
 /// This server's publisher for one mailbox. Asterisk finds a mailbox's state among all MWI
@@ -91,32 +101,20 @@ impl MwiPublisher {
 
     /// Publishes `counts` for this publisher's mailbox, exactly as [`publish`] does.
     pub fn publish(&self, key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
-        if let Some((kind, value)) = counts.first_unpublishable() {
-            return Err(MwiError::CountOutOfRange { kind, value });
-        }
-        // SAFETY: a live publisher (we hold a reference); counts fit in a C int (checked
-        // above); argument order urgent, new, old; no channel; NULL eid means this server.
-        let rc = unsafe {
-            sys::ast_mwi_publish(
-                self.publisher.as_ptr(),
-                counts.urgent as libc::c_int,
-                counts.new as libc::c_int,
-                counts.old as libc::c_int,
-                std::ptr::null(),
-                std::ptr::null_mut(),
-            )
-        };
-        if rc != 0 {
-            return Err(MwiError::HostRefused);
-        }
-        super::log::ast_debug!(
-            1,
-            "MWI published for {key}: new {} old {} urgent {}",
-            counts.new,
-            counts.old,
-            counts.urgent
-        );
-        Ok(())
+        publish_with(key, counts, |urgent, new, old| {
+            // SAFETY: a live publisher (we hold a reference); no channel; NULL eid means this
+            // server.
+            unsafe {
+                sys::ast_mwi_publish(
+                    self.publisher.as_ptr(),
+                    urgent,
+                    new,
+                    old,
+                    std::ptr::null(),
+                    std::ptr::null_mut(),
+                )
+            }
+        })
     }
 }
 
