@@ -13,7 +13,7 @@
 //! Everything else passes through untouched: other methods and events, unidentified
 //! requests, and endpoints without `incoming_mwi_mailbox` (res_pjsip_pubsub answers those 404).
 
-use crate::domain::incoming::mapping::RenderError;
+use crate::domain::incoming::mapping::{MailboxMapping, MappingError, RenderError};
 use crate::domain::incoming::request::{is_message_summary_event, is_summary_content_type, request_uri_user};
 use crate::domain::incoming::retransmissions::RequestKey;
 use crate::domain::incoming::summary_counts::counts_for;
@@ -38,12 +38,13 @@ impl RequestHandler for NotifyHandler {
             return Handled::PassedOn;
         }
         let body = request.body();
-        let summary_body = body.as_ref().is_some_and(|b| is_summary_content_type(&b.media_type, &b.subtype));
+        let summary_body =
+            body.as_ref().filter(|b| is_summary_content_type(&b.media_type, &b.subtype)).map(|b| b.data);
         let summary_event = request
             .header("Event")
             .or_else(|| request.header("o"))
             .is_some_and(|e| is_message_summary_event(&e));
-        if !summary_body && !summary_event {
+        if summary_body.is_none() && !summary_event {
             return Handled::PassedOn;
         }
         let (Some(state), Some(store)) = (super::current(), service::current()) else {
@@ -61,7 +62,7 @@ impl RequestHandler for NotifyHandler {
         let cseq = request.cseq().unwrap_or(0);
         let arrival = super::lock(&state.arrivals).take(&(call_id.clone(), cseq));
         let key = RequestKey { endpoint: endpoint_id.clone(), call_id, cseq };
-        let now = crate::mailboxes::service::now_ms().max(0) as u64;
+        let now = service::now_ms().max(0) as u64;
         let answered = super::lock(&state.answers).answered(&key, now);
         if let Some((status, reason)) = answered {
             ast_debug!(1, "incoming MWI from endpoint '{endpoint_id}': retransmission answered {status} again, not published");
@@ -79,11 +80,8 @@ impl RequestHandler for NotifyHandler {
 fn answer(
     request: &IncomingRequest<'_>,
     endpoint_id: &str,
-    mapping: Result<
-        crate::domain::incoming::mapping::MailboxMapping,
-        crate::domain::incoming::mapping::MappingError,
-    >,
-    summary_body: bool,
+    mapping: Result<MailboxMapping, MappingError>,
+    summary_body: Option<&[u8]>,
     arrival: u64,
     state: &super::IncomingState,
     store: &service::MailboxService,
@@ -91,9 +89,8 @@ fn answer(
     let Ok(mapping) = mapping else {
         return (404, Some("No valid incoming_mwi_mailbox for this endpoint".into()));
     };
-    let data = match request.body() {
-        Some(body) if summary_body => body.data,
-        _ => return (400, Some("Expected an application/simple-message-summary body".into())),
+    let Some(data) = summary_body else {
+        return (400, Some("Expected an application/simple-message-summary body".into()));
     };
     let summary = match MessageSummary::parse(data) {
         Ok(s) => s,
