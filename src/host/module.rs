@@ -7,7 +7,7 @@
 
 use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::guard;
@@ -118,6 +118,37 @@ impl ModuleInfo {
     }
 }
 
+/// Locks `m` even when a thread panicked while holding it (the guard caught that panic). For
+/// data whose every critical section leaves it consistent; callers say why theirs does.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A value of the loaded module that handlers reach when Asterisk calls them without user
+/// data (AMI actions, pjsip modules, voicemail-provider callbacks): set at load, cleared at
+/// unload once no handler can be called any more.
+pub struct LoadedSlot<T>(Mutex<Option<Arc<T>>>);
+
+impl<T> LoadedSlot<T> {
+    pub const fn new() -> Self {
+        Self(Mutex::new(None))
+    }
+
+    /// The loaded value, if any.
+    pub fn get(&self) -> Option<Arc<T>> {
+        lock(&self.0).clone()
+    }
+
+    pub fn install(&self, value: Arc<T>) {
+        *lock(&self.0) = Some(value);
+    }
+
+    /// Forgets the value, returning it so the caller decides where it is dropped.
+    pub fn clear(&self) -> Option<Arc<T>> {
+        lock(&self.0).take()
+    }
+}
+
 /// Counts the threads inside our CLI/AMI handlers and shuts the door on new calls while the
 /// module unloads: unload is refused while any call is in flight, and it does not return
 /// before the last thread has left our code.
@@ -213,7 +244,7 @@ pub fn load<M: AsteriskModule>(
                 return sys::AST_MODULE_LOAD_DECLINE;
             }
         }
-        let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = lock(state);
         if slot.is_some() {
             ast_error!("load_module called while already loaded");
             return LOAD_FAILURE;
@@ -245,7 +276,7 @@ pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
             );
             return -1;
         }
-        let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = lock(state);
         let Some(module) = slot.take() else { return 0 };
         match module.unload(info.module_ref()) {
             Ok(()) => {
@@ -275,7 +306,7 @@ pub fn reload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
         if !ticket.admitted() {
             return -1;
         }
-        let mut slot = state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = lock(state);
         match slot.as_mut().map(|m| m.reload(info.module_ref())) {
             Some(Ok(())) | None => 0,
             Some(Err(why)) => {

@@ -13,11 +13,16 @@ pub mod arrival;
 pub mod endpoints;
 pub mod notify;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use crate::domain::incoming::arrival::{ArrivalStamps, LatestArrival};
 use crate::domain::incoming::retransmissions::RecentAnswers;
+use crate::host::module::LoadedSlot;
 use crate::host::pjsip::PjsipService;
+
+// Every critical section on the incoming state leaves it consistent, so a lock a panicking
+// thread held is still usable.
+use crate::host::module::lock;
 
 /// NOTIFYs between the receiving thread and a worker that we remember the arrival of.
 const ARRIVALS_REMEMBERED: usize = 65_536;
@@ -32,16 +37,11 @@ pub struct IncomingState {
     pub endpoints: endpoints::EndpointMappings,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every critical section leaves these consistent, so a poisoned lock is still usable.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-static CURRENT: Mutex<Option<Arc<IncomingState>>> = Mutex::new(None);
-
 /// The state of the loaded module's incoming path, for the pjsip callbacks (no user data).
+static CURRENT: LoadedSlot<IncomingState> = LoadedSlot::new();
+
 fn current() -> Option<Arc<IncomingState>> {
-    lock(&CURRENT).clone()
+    CURRENT.get()
 }
 
 /// The registered incoming path; dropping it unregisters both modules and forgets the state
@@ -53,7 +53,7 @@ pub struct IncomingMwi {
 
 impl IncomingMwi {
     pub fn start() -> Result<Self, String> {
-        *lock(&CURRENT) = Some(Arc::new(IncomingState {
+        CURRENT.install(Arc::new(IncomingState {
             arrivals: Mutex::new(ArrivalStamps::new(ARRIVALS_REMEMBERED)),
             latest: Mutex::new(LatestArrival::default()),
             answers: Mutex::new(RecentAnswers::new(ANSWERS_REMEMBERED)),
@@ -73,6 +73,6 @@ impl Drop for IncomingMwi {
         drop(self.notify.take());
         drop(self.stamper.take());
         // No callback runs any more (see host::pjsip): the state can go.
-        lock(&CURRENT).take();
+        CURRENT.clear();
     }
 }

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::host::module::{self, LoadedSlot};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use regex::Regex;
@@ -85,7 +87,7 @@ impl MailboxService {
     fn lock(&self) -> MutexGuard<'_, Locked> {
         // A panic while holding the lock leaves the store consistent (it commits before it
         // changes its index), so a poisoned lock is still usable.
-        self.locked.lock().unwrap_or_else(|p| p.into_inner())
+        module::lock(&self.locked)
     }
 
     /// Sets a mailbox's counts; publishes only when they changed. Stored before it returns Ok.
@@ -203,24 +205,20 @@ impl MailboxService {
 }
 
 /// The service of the loaded module, for handlers that Asterisk calls without user data
-/// (AMI actions, voicemail-provider callbacks).
-static CURRENT: Mutex<Option<Arc<MailboxService>>> = Mutex::new(None);
-
-fn current_slot() -> MutexGuard<'static, Option<Arc<MailboxService>>> {
-    CURRENT.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// (AMI actions, voicemail-provider callbacks, pjsip modules).
+static CURRENT: LoadedSlot<MailboxService> = LoadedSlot::new();
 
 /// The loaded service, if any.
 pub fn current() -> Option<Arc<MailboxService>> {
-    current_slot().clone()
+    CURRENT.get()
 }
 
 /// Makes `service` the current one (at load).
 pub fn install(service: Arc<MailboxService>) {
-    *current_slot() = Some(service);
+    CURRENT.install(service);
 }
 
 /// Forgets the current service (at unload, after every handler is unregistered).
 pub fn uninstall() {
-    *current_slot() = None;
+    CURRENT.clear();
 }
