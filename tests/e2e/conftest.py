@@ -82,6 +82,15 @@ class Asterisk:
         out = self.cli("module unload res_mwi_hub.so")
         assert "Unloaded res_mwi_hub.so" in out, out
 
+    def unload_patiently(self, attempts, pause):
+        """Unloads as an admin does under traffic: unload is refused while a call of ours (CLI,
+        AMI or a NOTIFY) is still running after a short wait, so try again. True once unloaded."""
+        for _ in range(attempts):
+            if "Unloaded res_mwi_hub.so" in self.cli("module unload res_mwi_hub.so"):
+                return True
+            time.sleep(pause)
+        return False
+
     def ensure_loaded(self):
         if self.module_status() != "Running":
             self.load()

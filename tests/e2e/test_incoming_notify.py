@@ -7,12 +7,11 @@ vmfixed (127.0.0.4) has 3000@default; vmauth (127.0.0.5) must authenticate; vmno
 events, `mwi show state`, `mwi show mailbox` and the NOTIFYs phones receive.
 """
 import itertools
-import re
 import time
 
 import pytest
 
-from conftest import Ami, LogWatch, Phone, message_waiting, mwi_state, send_notify, sipp
+from conftest import LogWatch, Phone, message_waiting, mwi_state, send_notify, sipp
 
 _users = itertools.count(2000)
 
@@ -226,12 +225,7 @@ def test_unload_under_notify_traffic_hands_the_path_back_and_forth(hub, ami):
     try:
         time.sleep(1.0)
         for _ in range(20):
-            # Unload is refused while a call of ours is still running after a short wait
-            # (CLI, AMI or a NOTIFY); an admin tries again, and so does this test.
-            for _attempt in range(5):
-                if "Unloaded res_mwi_hub.so" in ast.cli("module unload res_mwi_hub.so"):
-                    break
-                time.sleep(0.2)
+            ast.unload_patiently(attempts=5, pause=0.2)
             assert ast.module_status() is None
             assert send_notify(["Messages-Waiting: yes"], user="3000", source="127.0.0.4")[0] == 404
             ast.load()

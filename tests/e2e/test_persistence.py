@@ -156,10 +156,7 @@ def test_unload_load_while_updates_flow(hub):
     try:
         time.sleep(0.5)
         for _ in range(20):
-            for _attempt in range(50):
-                if "Unloaded res_mwi_hub.so" in ast.cli("module unload res_mwi_hub.so"):
-                    break
-                time.sleep(0.02)
+            ast.unload_patiently(attempts=50, pause=0.02)
             time.sleep(0.05)
             ast.load()
             time.sleep(0.1)
