@@ -105,7 +105,7 @@ impl AsteriskModule for Hub {
                 ast_error!("importing res_mwi_external's mailboxes failed: {e}");
             }
         }
-        let service = Arc::new(MailboxService::new(store));
+        let service = Arc::new(MailboxService::new(store).map_err(LoadError::Failure)?);
         service::install(service.clone());
         let Some(observer) = MwiObserverRegistration::register::<SubscribeObserver>() else {
             service::uninstall();

@@ -47,9 +47,18 @@ fn complete_mailbox_at_2(c: &Completion) -> Vec<String> {
     complete_mailbox(c, 2)
 }
 
+/// Lets the external mailboxes' queued publishes reach the bus first, so that the cache shows
+/// what the store answered (an AMI MWIUpdate answers before its publish).
+fn settle_external_mailboxes() {
+    if let Some(s) = crate::mailboxes::service::current() {
+        s.settle();
+    }
+}
+
 fn show_state(call: &CliCall) -> CliOutcome {
     let args = call.args_after(3);
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
+    settle_external_mailboxes();
     match mwi::cached_state(id) {
         Some(state) => {
             call.print(&state_commands::format_state(&state));
@@ -65,6 +74,7 @@ fn show_state(call: &CliCall) -> CliOutcome {
 fn list_states(call: &CliCall) -> CliOutcome {
     match state_commands::parse_list_filter(&call.args_after(3)) {
         Ok(filter) => {
+            settle_external_mailboxes();
             call.print(&state_commands::format_state_list(mwi::cached_states(), filter.as_ref()));
             CliOutcome::Success
         }

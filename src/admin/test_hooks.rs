@@ -10,7 +10,7 @@ use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome};
 use crate::host::mwi;
 
-pub static COMMANDS: [CliCommand; 4] = [
+pub static COMMANDS: [CliCommand; 5] = [
     CliCommand {
         command: c"mwi test panic",
         summary: c"Test build only: panic inside a CLI handler",
@@ -30,6 +30,13 @@ pub static COMMANDS: [CliCommand; 4] = [
         summary: c"Test build only: timed publish loop",
         usage: c"Usage: mwi test publish-loop <count> <mailboxes>\n       Publishes <count> states over <mailboxes> mailboxes bench<i>@bench.\n",
         run: publish_loop,
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test publish-delay",
+        summary: c"Test build only: slow the MWI publishing thread down",
+        usage: c"Usage: mwi test publish-delay <milliseconds>\n       Sleeps that long before each queued publish (0: none), as a busy Asterisk core would.\n",
+        run: publish_delay,
         complete: None,
     },
     CliCommand {
@@ -78,6 +85,15 @@ fn publish_loop(call: &CliCall) -> CliOutcome {
     let cpu = thread_cpu_ns() - cpu0;
     let wall = start.elapsed().as_nanos();
     call.print(&format!("published {count} failed {failed} wall_ns {wall} cpu_ns {cpu}\n"));
+    CliOutcome::Success
+}
+
+fn publish_delay(call: &CliCall) -> CliOutcome {
+    let args = call.args_after(3);
+    let [ms] = args.as_slice() else { return CliOutcome::ShowUsage };
+    let Ok(ms) = parse_count(ms) else { return CliOutcome::ShowUsage };
+    crate::mailboxes::set_publish_delay(Duration::from_millis(u64::from(ms)));
+    call.print(&format!("publish delay {ms} ms\n"));
     CliOutcome::Success
 }
 

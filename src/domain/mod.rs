@@ -8,6 +8,7 @@ pub mod mailbox;
 pub mod mailbox_commands;
 pub mod message_summary;
 pub mod provider;
+pub mod publish_queue;
 pub mod state;
 pub mod state_commands;
 pub mod store;

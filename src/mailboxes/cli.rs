@@ -59,10 +59,15 @@ pub static COMMANDS: [CliCommand; 7] = [
     },
 ];
 
-/// Runs `f` with the loaded service, or says there is none.
+/// Runs `f` with the loaded service, or says there is none. Returns once what `f` changed is
+/// on the MWI bus, so an admin's next `mwi show state` shows it.
 fn with_service(call: &CliCall, f: impl FnOnce(&MailboxService) -> CliOutcome) -> CliOutcome {
     match service::current() {
-        Some(s) => f(&s),
+        Some(s) => {
+            let outcome = f(&s);
+            s.settle();
+            outcome
+        }
         None => {
             call.print("Error: the external-mailbox store is not available (see the Asterisk log).\n");
             CliOutcome::Failure

@@ -7,5 +7,9 @@ pub mod ami;
 pub mod cli;
 pub mod migrate;
 pub mod provider;
+mod publishing;
 pub mod republish;
 pub mod service;
+
+#[cfg(feature = "test-hooks")]
+pub use publishing::set_delay as set_publish_delay;

@@ -1,4 +1,6 @@
-"""200 unload/load cycles while MWI traffic and AMI sessions run: the PBX never notices."""
+"""Unload under traffic: 200 unload/load cycles while MWI traffic and AMI sessions run (the PBX
+never notices), and what the publishing queue owes an unload and a reader."""
+import re
 import threading
 import time
 
@@ -98,3 +100,70 @@ def test_unload_load_cycles_under_traffic(hub):
     finally:
         with_ami.close()
     assert "Urgent:  7" in ast.cli("mwi show state 1000@default")
+
+
+
+def answers(client, n):
+    """The next n answers of a pipelining client, by ActionID."""
+    got = {}
+    while len(got) < n:
+        m = client.read_message()
+        if "Response" in m:
+            got[m.get("ActionID")] = m
+    return got
+
+
+def test_unload_publishes_every_acknowledged_update_first(hub_test_build):
+    """MWIUpdate answers once the change is stored; our publishing thread follows. An unload
+    must put every queued change on the bus before it returns. The test build slows that
+    thread (as a busy core would) so hundreds of answered updates are still queued at unload."""
+    ast = hub_test_build
+    events = Ami(events="on")
+    writer = Ami(events="off")
+    total = 300
+    try:
+        assert "publish delay 2 ms" in ast.cli("mwi test publish-delay 2")
+        for i in range(total):
+            writer.send("MWIUpdate", ActionID=f"d{i}", Mailbox=f"drain{i}@unload", NewMessages=str(i % 50 + 1),
+                        OldMessages="2")
+        got = answers(writer, total)
+        assert all(got[f"d{i}"]["Response"] == "Success" for i in range(total)), got
+        started = time.monotonic()
+        ast.unload()
+        took = time.monotonic() - started
+        seen = {}
+        for m in events.drain(3.0):
+            if m.get("Event") == "MessageWaiting" and m.get("Mailbox", "").endswith("@unload"):
+                seen[m["Mailbox"]] = m.get("New")
+        print(f"\nunload took {took:.2f} s; {len(seen)} of {total} acknowledged updates published")
+        missing = [i for i in range(total) if seen.get(f"drain{i}@unload") != str(i % 50 + 1)]
+        assert missing == [], f"{len(missing)} acknowledged updates never published, e.g. {missing[:5]}"
+    finally:
+        events.close()
+        writer.close()
+        ast.ensure_loaded()
+        ast.cli("mwi delete like @unload$")
+
+
+def test_state_reads_wait_for_queued_publishes(hub_test_build):
+    """`mwi show state` right after an answered MWIUpdate shows what was stored, even while
+    the publishing thread lags behind the answers (it waits for the queue first)."""
+    ast = hub_test_build
+    writer = Ami(events="off")
+    try:
+        assert "publish delay 20 ms" in ast.cli("mwi test publish-delay 20")
+        for n in range(1, 41):
+            writer.send("MWIUpdate", ActionID=f"s{n}", Mailbox="lag@settle", NewMessages=str(n), OldMessages="1",
+                        UrgentMessages=str(n % 3))
+        got = answers(writer, 40)
+        assert all(m["Response"] == "Success" for m in got.values()), got
+        # About 0.8 s of publishing is still queued here.
+        out = ast.cli("mwi show state lag@settle")
+        assert re.search(r"New:\s+40\b", out) and re.search(r"Urgent:\s+1\b", out), out
+        # A CLI write queued behind the same lag.
+        assert "lag@settle: new 41" in ast.cli("mwi update mailbox lag@settle 41 1")
+        out = ast.cli("mwi show state lag@settle")
+        assert re.search(r"New:\s+41\b", out), out
+    finally:
+        writer.close()
+        ast.cli("mwi delete mailbox lag@settle")

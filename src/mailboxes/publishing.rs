@@ -1,0 +1,130 @@
+//! The thread of ours that puts stored changes on the MWI bus, in the order they were stored
+//! (see [`PublishQueue`] for why writers no longer publish themselves).
+//!
+//! It owns an `ast_mwi_publisher` for each mailbox it changed since load: through one, a
+//! publish costs Asterisk no lookup among all states (O(states) by id). Republished-only
+//! mailboxes get none, so a boot costs no memory for them.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::domain::counts::MwiCounts;
+use crate::domain::publish_queue::{PublishQueue, Settled};
+use crate::domain::store::MailboxKey;
+use crate::host::guard;
+use crate::host::log::{ast_error, ast_warning};
+use crate::host::mwi;
+use crate::host::thread::OwnThread;
+
+/// Jobs waiting at most. Writers that outrun Asterisk's core wait rather than queue more: a
+/// create costs the core up to ~0.5 ms at 100k states, so a full queue is at most about half a
+/// second behind the store, which bounds what a `settle` (a new watcher's first state) waits.
+const CAP: usize = 1024;
+
+/// How long a reader waits for the bus to catch up before it goes on with a warning (only a
+/// wedged Asterisk core takes that long; an Asterisk thread must not hang on us forever).
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the publishing thread does.
+pub enum Job {
+    /// Publish a mailbox's new counts.
+    Change { key: MailboxKey, counts: MwiCounts },
+    /// A mailbox was deleted: publish 0/0 (lamps off), clear its cache entry, drop its
+    /// publisher.
+    Retract { key: MailboxKey },
+}
+
+/// The publishing thread and its queue; dropping it publishes every queued job, then joins.
+pub struct Publishing {
+    queue: Arc<PublishQueue<Job>>,
+    thread: Option<OwnThread>,
+}
+
+impl Publishing {
+    pub fn start() -> Result<Self, String> {
+        let queue = Arc::new(PublishQueue::new(CAP));
+        let worker = queue.clone();
+        let thread = OwnThread::spawn("mwi_hub_publish", move || {
+            let mut publishers: HashMap<String, mwi::MwiPublisher> = HashMap::new();
+            worker.run(|job| {
+                // One job's panic must not stop the thread: writers would wait on it forever.
+                guard::entry_or("res_mwi_hub publishing", (), || run(&mut publishers, job))
+            });
+            // The publishers are released here, on our thread, before the join returns.
+        })
+        .map_err(|errno| format!("could not start the MWI publishing thread (error {errno})"))?;
+        Ok(Self { queue, thread: Some(thread) })
+    }
+
+    /// Queues `job` after every earlier one. Callers hold the store lock, which orders jobs as
+    /// the store ordered the changes.
+    pub fn push(&self, job: Job) {
+        self.queue.push(job);
+    }
+
+    /// Waits until every job queued so far is on the bus.
+    pub fn settle(&self) {
+        if let Settled::TimedOut { pending } = self.queue.settle(SETTLE_TIMEOUT) {
+            ast_warning!(
+                "res_mwi_hub: {pending} MWI publishes still queued after {SETTLE_TIMEOUT:?}; going on without them"
+            );
+        }
+    }
+}
+
+impl Drop for Publishing {
+    fn drop(&mut self) {
+        self.queue.close();
+        // Joining: every queued job is published first (an update answered Success is on the
+        // bus before unload returns).
+        drop(self.thread.take());
+    }
+}
+
+/// Test build only: a pause before each job, standing in for a busy Asterisk core, so tests can
+/// catch jobs still queued (at unload, behind `settle`).
+#[cfg(feature = "test-hooks")]
+static DELAY_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+#[cfg(feature = "test-hooks")]
+pub fn set_delay(delay: Duration) {
+    DELAY_MS.store(delay.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, job: Job) {
+    #[cfg(feature = "test-hooks")]
+    match DELAY_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => {}
+        ms => std::thread::sleep(Duration::from_millis(ms)),
+    }
+    match job {
+        Job::Change { key, counts } => {
+            let result = match publishers.get(key.as_str()) {
+                Some(publisher) => publisher.publish(&key, counts),
+                None => match mwi::MwiPublisher::add(&key) {
+                    Some(publisher) => {
+                        let result = publisher.publish(&key, counts);
+                        publishers.insert(key.as_str().to_owned(), publisher);
+                        result
+                    }
+                    None => mwi::publish(&key, counts),
+                },
+            };
+            if let Err(e) = result {
+                ast_error!("MWI for external mailbox {key} not published: {e}");
+            }
+        }
+        Job::Retract { key } => {
+            let result = match publishers.get(key.as_str()) {
+                Some(publisher) => publisher.publish(&key, MwiCounts::default()),
+                None => mwi::publish(&key, MwiCounts::default()),
+            };
+            if let Err(e) = result {
+                ast_error!("MWI for external mailbox {key} not published: {e}");
+            }
+            mwi::delete(&key);
+            publishers.remove(key.as_str());
+        }
+    }
+}
