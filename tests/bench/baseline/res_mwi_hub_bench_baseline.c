@@ -61,7 +61,7 @@ static unsigned long long ns_of(clockid_t clock)
 
 static char *handle_publish_loop(struct ast_cli_entry *e, int cmd, struct ast_cli_args *a)
 {
-	unsigned int count, mailboxes, i, failed = 0;
+	unsigned int count, mailboxes, first = 0, i, failed = 0;
 	unsigned long long wall0, cpu0, wall, cpu;
 	char mailbox[32];
 
@@ -69,15 +69,17 @@ static char *handle_publish_loop(struct ast_cli_entry *e, int cmd, struct ast_cl
 	case CLI_INIT:
 		e->command = "mwi baseline publish-loop";
 		e->usage =
-			"Usage: mwi baseline publish-loop <count> <mailboxes>\n"
+			"Usage: mwi baseline publish-loop <count> <mailboxes> [<first>]\n"
 			"       Bench baseline: publishes <count> states over <mailboxes> mailboxes\n"
-			"       bench<i>@bench straight through ast_mwi_publish_by_mailbox.\n";
+			"       bench<first + i % mailboxes>@bench straight through\n"
+			"       ast_mwi_publish_by_mailbox (first: 0 unless given).\n";
 		return NULL;
 	case CLI_GENERATE:
 		return NULL;
 	}
 
-	if (a->argc != 5 || parse_count(a->argv[3], &count) || parse_count(a->argv[4], &mailboxes)) {
+	if ((a->argc != 5 && a->argc != 6) || parse_count(a->argv[3], &count)
+		|| parse_count(a->argv[4], &mailboxes) || (a->argc == 6 && parse_count(a->argv[5], &first))) {
 		return (char *) RESULT_SHOWUSAGE;
 	}
 	if (mailboxes == 0) {
@@ -87,7 +89,7 @@ static char *handle_publish_loop(struct ast_cli_entry *e, int cmd, struct ast_cl
 	wall0 = ns_of(CLOCK_MONOTONIC);
 	cpu0 = ns_of(CLOCK_THREAD_CPUTIME_ID);
 	for (i = 0; i < count; i++) {
-		snprintf(mailbox, sizeof(mailbox), "bench%u", i % mailboxes);
+		snprintf(mailbox, sizeof(mailbox), "bench%u", first + i % mailboxes);
 		if (ast_mwi_publish_by_mailbox(mailbox, "bench", (int) (i % 3), (int) (i % 100),
 				(int) (i % 7), NULL, NULL)) {
 			failed++;
