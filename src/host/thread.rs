@@ -49,6 +49,14 @@ impl OwnThread {
     }
 }
 
+impl OwnThread {
+    /// Whether the calling thread is this one.
+    pub fn is_current(&self) -> bool {
+        // SAFETY: pthread_self has no preconditions; pthread_equal compares two thread ids.
+        unsafe { libc::pthread_equal(libc::pthread_self(), self.handle) != 0 }
+    }
+}
+
 impl Drop for OwnThread {
     fn drop(&mut self) {
         // SAFETY: joinable and joined exactly once (invariant).

@@ -63,8 +63,13 @@ impl Publishing {
         self.queue.push(job);
     }
 
-    /// Waits until every job queued so far is on the bus.
+    /// Waits until every job queued so far is on the bus. On the publishing thread itself (a
+    /// callback of Asterisk's that a publish of ours ran synchronously) there is nothing to
+    /// wait for that could finish: it returns at once.
     pub fn settle(&self) {
+        if self.thread.as_ref().is_some_and(OwnThread::is_current) {
+            return;
+        }
         if let Settled::TimedOut { pending } = self.queue.settle(SETTLE_TIMEOUT) {
             ast_warning!(
                 "res_mwi_hub: {pending} MWI publishes still queued after {SETTLE_TIMEOUT:?}; going on without them"
