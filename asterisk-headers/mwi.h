@@ -56,6 +56,8 @@ int ast_delete_mwi_state_full(const char *mailbox, const char *context, struct a
 struct ast_mwi_publisher *ast_mwi_add_publisher(const char *mailbox);
 int ast_mwi_publish(struct ast_mwi_publisher *publisher, int urgent_msgs,
 	int new_msgs, int old_msgs, const char *channel_id, struct ast_eid *eid);
+/* A new state object (counts 0, refcount 1, ours): context NULL keeps mailbox verbatim as id. */
+struct ast_mwi_state *ast_mwi_create(const char *mailbox, const char *context);
 struct stasis_topic *ast_mwi_topic_all(void);
 struct stasis_cache *ast_mwi_state_cache(void);
 struct stasis_message_type *ast_mwi_state_type(void);

@@ -34,6 +34,13 @@ int stasis_subscription_accept_message_type(struct stasis_subscription *subscrip
 int stasis_subscription_set_filter(struct stasis_subscription *subscription,
 	enum stasis_subscription_message_filter filter);
 
+/* Publishing a message of our own (the unwatched-mailbox path of src/host/mwi.rs). */
+struct stasis_message *stasis_message_create_full(struct stasis_message_type *type, void *data,
+	const struct ast_eid *eid);
+void stasis_publish(struct stasis_topic *topic, struct stasis_message *message);
+/* The message that makes a stasis cache drop its entry for message's id. */
+struct stasis_message *stasis_cache_clear_create(struct stasis_message *message);
+
 struct stasis_message *stasis_cache_get(struct stasis_cache *cache, struct stasis_message_type *type, const char *id);
 struct ao2_container *stasis_cache_dump_all(struct stasis_cache *cache, struct stasis_message_type *type);
 

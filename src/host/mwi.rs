@@ -57,6 +57,75 @@ pub fn publish(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
     })
 }
 
+/// Publishes `counts` for `key` straight on Asterisk's all-mailboxes MWI topic, as a voicemail
+/// module did before Asterisk 17 added per-mailbox states: the MWI cache, AMI's MessageWaiting
+/// events and res_mwi_devstate see it, and no per-mailbox state is created. Creating one costs
+/// Asterisk O(states) (57 hash buckets) and about 1 KB per mailbox, for nobody when no module
+/// watches the mailbox; a module that starts watching it later gets its state through
+/// [`publish`] from our subscribe observer. Only for mailboxes no module watches: their
+/// per-mailbox subscribers would not see it.
+pub fn publish_unwatched(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
+    let id = super::c_string(key.as_str());
+    publish_with(key, counts, |urgent, new, old| match state_message(&id, urgent, new, old) {
+        Some(msg) => {
+            // SAFETY: the topic is an Asterisk global; msg is a live message we hold a
+            // reference to for the call (stasis takes its own).
+            unsafe { sys::stasis_publish(sys::ast_mwi_topic_all(), msg.as_ptr()) };
+            0
+        }
+        None => -1,
+    })
+}
+
+/// Clears this server's cached state of `key` through the all-mailboxes topic: what
+/// `ast_delete_mwi_state` does for a mailbox that has a per-mailbox state, for one published by
+/// [`publish_unwatched`] (Asterisk's delete finds no state for it and clears nothing).
+pub fn clear_unwatched(key: &MailboxKey) -> Result<(), MwiError> {
+    let id = super::c_string(key.as_str());
+    let msg = state_message(&id, 0, 0, 0).ok_or(MwiError::HostRefused)?;
+    // SAFETY: msg is a live MWI state message; the clear message returned is ours to release.
+    let clear = unsafe { Ao2::from_owned(sys::stasis_cache_clear_create(msg.as_ptr())) }
+        .ok_or(MwiError::HostRefused)?;
+    // SAFETY: the topic is an Asterisk global; clear is live for the call.
+    unsafe { sys::stasis_publish(sys::ast_mwi_topic_all(), clear.as_ptr()) };
+    Ok(())
+}
+
+/// An MWI state message for `id` with these counts, from this server, as Asterisk's own
+/// publish builds it (`mwi_state_create_message`); None if Asterisk refused.
+fn state_message(
+    id: &std::ffi::CStr,
+    urgent: libc::c_int,
+    new: libc::c_int,
+    old: libc::c_int,
+) -> Option<Ao2<sys::stasis_message>> {
+    let ty = state_type();
+    if ty.is_null() {
+        return None;
+    }
+    // SAFETY: NUL-terminated id alive for the call; NULL context keeps it verbatim as the
+    // unique id. The state returned carries a reference we own.
+    let state = unsafe { Ao2::from_owned(sys::ast_mwi_create(id.as_ptr(), std::ptr::null())) }?;
+    // SAFETY: a fresh object nobody else references yet (refcount 1, ours): writing its plain
+    // fields before it is wrapped in a message is what Asterisk's own constructor does.
+    unsafe {
+        let s = state.as_ptr();
+        (*s).urgent_msgs = urgent;
+        (*s).new_msgs = new;
+        (*s).old_msgs = old;
+        (*s).eid = std::ptr::addr_of!(sys::ast_eid_default).read();
+    }
+    // SAFETY: type and data are live; the message takes its own reference to the state and
+    // returns one we own; the eid is a global.
+    unsafe {
+        Ao2::from_owned(sys::stasis_message_create_full(
+            ty,
+            state.as_ptr().cast(),
+            std::ptr::addr_of!(sys::ast_eid_default),
+        ))
+    }
+}
+
 /// What every publish does around the call into Asterisk: refuse counts a C int cannot hold,
 /// hand `call` the urgent, new and old counts (Asterisk's argument order), log at debug level.
 fn publish_with(

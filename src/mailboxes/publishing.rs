@@ -1,12 +1,17 @@
 //! The thread of ours that puts stored changes on the MWI bus, in the order they were stored
-//! (see [`PublishQueue`] for why writers no longer publish themselves).
-//!
-//! It owns an `ast_mwi_publisher` for each mailbox it changed since load: through one, a
-//! publish costs Asterisk no lookup among all states (O(states) by id). Republished-only
-//! mailboxes get none, so a boot costs no memory for them.
+//! (see [`PublishQueue`] for why writers no longer publish themselves), and the two ways it
+//! publishes:
+//! - a mailbox that some module watches (a phone's `mailboxes=` through res_pjsip_mwi,
+//!   chan_iax2, ...) is published through an `ast_mwi_publisher` held for it, so its per-mailbox
+//!   state and subscribers get every change, at no lookup among all states;
+//! - any other mailbox is published straight on the all-mailboxes topic
+//!   ([`mwi::publish_unwatched`]): Asterisk then keeps no per-mailbox state for it, which costs
+//!   O(states) to create and about 1 KB each. The cache, AMI events and device states see it
+//!   all the same, and a module that starts watching it gets its state from the subscribe
+//!   observer, which marks it watched first ([`Watched`]).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::domain::counts::MwiCounts;
@@ -35,26 +40,53 @@ pub enum Job {
     Retract { key: MailboxKey },
 }
 
+/// The mailboxes some module watched since load. It only grows: Asterisk does not say how many
+/// subscribers a mailbox has, and publishing a watched mailbox through its state is always
+/// right, while publishing a watched one on the all-mailboxes topic alone would starve its
+/// subscribers.
+#[derive(Default)]
+pub struct Watched(Mutex<HashSet<String>>);
+
+impl Watched {
+    pub fn insert(&self, id: &str) {
+        let mut set = crate::host::module::lock(&self.0);
+        if !set.contains(id) {
+            set.insert(id.to_owned());
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        crate::host::module::lock(&self.0).contains(id)
+    }
+}
+
 /// The publishing thread and its queue; dropping it publishes every queued job, then joins.
 pub struct Publishing {
     queue: Arc<PublishQueue<Job>>,
+    watched: Arc<Watched>,
     thread: Option<OwnThread>,
 }
 
 impl Publishing {
     pub fn start() -> Result<Self, String> {
         let queue = Arc::new(PublishQueue::new(CAP));
-        let worker = queue.clone();
+        let watched = Arc::new(Watched::default());
+        let (worker, seen) = (queue.clone(), watched.clone());
         let thread = OwnThread::spawn("mwi_hub_publish", move || {
             let mut publishers: HashMap<String, mwi::MwiPublisher> = HashMap::new();
             worker.run(|job| {
                 // One job's panic must not stop the thread: writers would wait on it forever.
-                guard::entry_or("res_mwi_hub publishing", (), || run(&mut publishers, job))
+                guard::entry_or("res_mwi_hub publishing", (), || run(&mut publishers, &seen, job))
             });
             // The publishers are released here, on our thread, before the join returns.
         })
         .map_err(|errno| format!("could not start the MWI publishing thread (error {errno})"))?;
-        Ok(Self { queue, thread: Some(thread) })
+        Ok(Self { queue, watched, thread: Some(thread) })
+    }
+
+    /// The mailboxes some module watched since load.
+    pub fn watched(&self) -> &Watched {
+        &self.watched
     }
 
     /// Queues `job` after every earlier one. Callers hold the store lock, which orders jobs as
@@ -97,7 +129,7 @@ pub fn set_delay(delay: Duration) {
     DELAY_MS.store(delay.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
 }
 
-fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, job: Job) {
+fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, watched: &Watched, job: Job) {
     #[cfg(feature = "test-hooks")]
     match DELAY_MS.load(std::sync::atomic::Ordering::Relaxed) {
         0 => {}
@@ -105,31 +137,40 @@ fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, job: Job) {
     }
     match job {
         Job::Change { key, counts } => {
-            let result = match publishers.get(key.as_str()) {
-                Some(publisher) => publisher.publish(&key, counts),
-                None => match mwi::MwiPublisher::add(&key) {
+            let result = if let Some(publisher) = publishers.get(key.as_str()) {
+                publisher.publish(&key, counts)
+            } else if watched.contains(key.as_str()) {
+                match mwi::MwiPublisher::add(&key) {
                     Some(publisher) => {
                         let result = publisher.publish(&key, counts);
                         publishers.insert(key.as_str().to_owned(), publisher);
                         result
                     }
                     None => mwi::publish(&key, counts),
-                },
+                }
+            } else {
+                mwi::publish_unwatched(&key, counts)
             };
             if let Err(e) = result {
                 ast_error!("MWI for external mailbox {key} not published: {e}");
             }
         }
         Job::Retract { key } => {
-            let result = match publishers.get(key.as_str()) {
-                Some(publisher) => publisher.publish(&key, MwiCounts::default()),
-                None => mwi::publish(&key, MwiCounts::default()),
+            let lamp_off = MwiCounts::default();
+            let result = if let Some(publisher) = publishers.remove(key.as_str()) {
+                let result = publisher.publish(&key, lamp_off);
+                mwi::delete(&key);
+                result
+            } else if watched.contains(key.as_str()) {
+                let result = mwi::publish(&key, lamp_off);
+                mwi::delete(&key);
+                result
+            } else {
+                mwi::publish_unwatched(&key, lamp_off).and_then(|()| mwi::clear_unwatched(&key))
             };
             if let Err(e) = result {
                 ast_error!("MWI for external mailbox {key} not published: {e}");
             }
-            mwi::delete(&key);
-            publishers.remove(key.as_str());
         }
     }
 }

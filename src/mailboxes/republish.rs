@@ -1,13 +1,16 @@
 //! Putting stored mailboxes back on the MWI bus after a load.
 //!
-//! Asterisk's MWI core costs more per new state the more states exist (its state tables have a
-//! few dozen hash buckets), so publishing 100,000 mailboxes takes it tens of seconds. Done
-//! inside `load_module` that would hold Asterisk's boot. So:
-//! - mailboxes some module already watches (a phone's `mailboxes=`) are published during load;
+//! Asterisk costs more per new MWI state the more states exist (its per-mailbox states, and
+//! res_mwi_devstate's device topics, sit in 57-bucket hash tables), so publishing 100,000
+//! mailboxes takes it seconds to tens of seconds. Done inside `load_module` that would hold
+//! Asterisk's boot. So:
+//! - mailboxes some module already watches (a phone's `mailboxes=`) are published during load,
+//!   through their per-mailbox state;
 //! - any mailbox a module starts watching later is published the moment it subscribes
 //!   (`SubscribeObserver`), so phones always get the right initial NOTIFY;
-//! - every other mailbox with messages is published by a background thread of ours once Asterisk
-//!   is fully booted (so the boot itself is not slowed), a few at a time so that updates never
+//! - every other mailbox with messages is published on the all-mailboxes topic, with no
+//!   per-mailbox state (see `publishing`), by a background thread of ours once Asterisk is
+//!   fully booted (so the boot itself is not slowed), a few at a time so that updates never
 //!   wait long for the store lock; joined before unload returns. Mailboxes at 0/0 need no
 //!   publish: no state reads as 0/0.
 
@@ -26,6 +29,7 @@ pub struct SubscribeObserver;
 impl MwiObserver for SubscribeObserver {
     fn on_subscribe(mailbox: &str) {
         if let Some(s) = service::current() {
+            s.watch(mailbox);
             s.publish_stored([mailbox]);
         }
     }
@@ -33,7 +37,10 @@ impl MwiObserver for SubscribeObserver {
 
 /// Publishes, now, the stored mailboxes that some module already watches; returns how many.
 pub fn publish_watched(service: &MailboxService) -> usize {
+    // The observer is registered already: a module that starts watching from here on is
+    // marked by it, so this snapshot misses none.
     let watched = mwi::subscribed_mailboxes();
+    watched.iter().for_each(|id| service.watch(id));
     service.publish_stored(watched.iter().map(String::as_str))
 }
 

@@ -28,12 +28,6 @@ pub fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-fn publish(key: &MailboxKey, counts: MwiCounts) {
-    if let Err(e) = mwi::publish(key, counts) {
-        ast_error!("MWI for external mailbox {key} not published: {e}");
-    }
-}
-
 impl MailboxService {
     /// Starts the publishing thread; Err when it cannot be started.
     pub fn new(store: MailboxStore) -> Result<Self, String> {
@@ -137,15 +131,29 @@ impl MailboxService {
         let store = self.lock();
         // Nothing can be queued while we hold the store lock: after this the bus is in step.
         self.publishing.settle();
+        let watched = self.publishing.watched();
         let mut n = 0;
         for id in ids {
             let Ok(key) = MailboxKey::parse(id) else { continue };
             if let Some(r) = store.get(&key) {
-                publish(&r.key, r.counts);
+                let published = if watched.contains(id) {
+                    mwi::publish(&r.key, r.counts)
+                } else {
+                    mwi::publish_unwatched(&r.key, r.counts)
+                };
+                if let Err(e) = published {
+                    ast_error!("MWI for external mailbox {} not published: {e}", r.key);
+                }
                 n += 1;
             }
         }
         n
+    }
+
+    /// Notes that a module watches mailbox `id` (from then on its changes go through its
+    /// per-mailbox state; see the publishing module). Call before publishing its stored state.
+    pub fn watch(&self, id: &str) {
+        self.publishing.watched().insert(id);
     }
 
     /// The ids of the stored mailboxes with any message (what a republish must put back on

@@ -1,7 +1,7 @@
 """External mailboxes: res_mwi_external_ami's wire format, store semantics, bad input, lamps."""
 import pytest
 
-from conftest import message_waiting
+from conftest import SANDBOX, Phone, message_waiting
 
 
 def pairs(msg):
@@ -201,3 +201,48 @@ def test_lamp_follows_update_and_delete(hub, ami, phone):
     assert "Messages-Waiting: yes" in body
     assert ami.action("MWIDelete", Mailbox="1000@default")["Response"] == "Success"
     phone.wait_for_notify("Messages-Waiting: no")
+
+
+LATE_PHONE = """
+[phone4000]
+type = endpoint
+context = default
+disallow = all
+allow = ulaw
+aors = phone4000
+mailboxes = 4000@late
+
+[phone4000]
+type = aor
+max_contacts = 1
+"""
+
+
+def test_mailbox_watched_only_after_its_update(hub, ami):
+    """A mailbox no module watches is published on the all-mailboxes topic alone (Asterisk keeps
+    no per-mailbox state for it). When a phone endpoint with that mailbox appears later,
+    res_pjsip_mwi starts watching it: the phone gets the stored counts, then every change."""
+    conf = SANDBOX / "etc/asterisk/pjsip.conf"
+    original = conf.read_text()
+    assert update(ami, "4000@late", new=2, old=1)["Response"] == "Success"
+    assert ami.wait_event(message_waiting("4000@late"))["New"] == "2"
+    assert "New:     2" in hub.cli("mwi show state 4000@late")
+    try:
+        conf.write_text(original + LATE_PHONE)
+        hub.cli("module reload res_pjsip.so")
+        hub.cli("module reload res_pjsip_mwi.so")
+        phone = Phone("phone4000", port=5070)
+        try:
+            phone.wait_for_notify("Messages-Waiting: yes", "Voice-Message: 2/1")
+            assert update(ami, "4000@late", new=5, old=1)["Response"] == "Success"
+            phone.wait_for_notify("Voice-Message: 5/1")
+            assert ami.action("MWIDelete", Mailbox="4000@late")["Response"] == "Success"
+            phone.wait_for_notify("Messages-Waiting: no")
+            assert "No MWI state is cached for '4000@late'" in hub.cli("mwi show state 4000@late")
+        finally:
+            phone.close()
+    finally:
+        conf.write_text(original)
+        hub.cli("module reload res_pjsip.so")
+        ast_del = hub.cli("mwi delete mailbox 4000@late")
+        assert "Deleted" in ast_del or "No external mailbox" in ast_del
