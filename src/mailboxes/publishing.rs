@@ -58,6 +58,23 @@ impl Watched {
     pub fn contains(&self, id: &str) -> bool {
         crate::host::module::lock(&self.0).contains(id)
     }
+
+    /// Publishes `counts` for `key` without a held publisher: through its per-mailbox state
+    /// when watched, else on the all-mailboxes topic. Logs a failure.
+    pub fn publish(&self, key: &MailboxKey, counts: MwiCounts) {
+        let result = if self.contains(key.as_str()) {
+            mwi::publish(key, counts)
+        } else {
+            mwi::publish_unwatched(key, counts)
+        };
+        log_failure(key, result);
+    }
+}
+
+fn log_failure(key: &MailboxKey, result: Result<(), mwi::MwiError>) {
+    if let Err(e) = result {
+        ast_error!("MWI for external mailbox {key} not published: {e}");
+    }
 }
 
 /// The publishing thread and its queue; dropping it publishes every queued job, then joins.
@@ -151,9 +168,7 @@ fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, watched: &Watched, j
             } else {
                 mwi::publish_unwatched(&key, counts)
             };
-            if let Err(e) = result {
-                ast_error!("MWI for external mailbox {key} not published: {e}");
-            }
+            log_failure(&key, result);
         }
         Job::Retract { key } => {
             let lamp_off = MwiCounts::default();
@@ -168,9 +183,7 @@ fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, watched: &Watched, j
             } else {
                 mwi::publish_unwatched(&key, lamp_off).and_then(|()| mwi::clear_unwatched(&key))
             };
-            if let Err(e) = result {
-                ast_error!("MWI for external mailbox {key} not published: {e}");
-            }
+            log_failure(&key, result);
         }
     }
 }

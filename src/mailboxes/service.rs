@@ -12,9 +12,7 @@ use regex::Regex;
 use super::publishing::{Job, Publishing};
 use crate::domain::counts::MwiCounts;
 use crate::domain::store::{MailboxKey, MailboxRecord, MailboxStore, Source, StoreError, UpdateOutcome};
-use crate::host::log::ast_error;
 use crate::host::module::{self, LoadedSlot};
-use crate::host::mwi;
 
 /// The store and its publishing.
 pub struct MailboxService {
@@ -136,14 +134,7 @@ impl MailboxService {
         for id in ids {
             let Ok(key) = MailboxKey::parse(id) else { continue };
             if let Some(r) = store.get(&key) {
-                let published = if watched.contains(id) {
-                    mwi::publish(&r.key, r.counts)
-                } else {
-                    mwi::publish_unwatched(&r.key, r.counts)
-                };
-                if let Err(e) = published {
-                    ast_error!("MWI for external mailbox {} not published: {e}", r.key);
-                }
+                watched.publish(&r.key, r.counts);
                 n += 1;
             }
         }
