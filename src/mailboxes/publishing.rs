@@ -172,12 +172,13 @@ fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, watched: &Watched, j
         }
         Job::Retract { key } => {
             let lamp_off = MwiCounts::default();
-            let result = if let Some(publisher) = publishers.remove(key.as_str()) {
-                let result = publisher.publish(&key, lamp_off);
-                mwi::delete(&key);
-                result
-            } else if watched.contains(key.as_str()) {
-                let result = mwi::publish(&key, lamp_off);
+            // Released after the delete, as Asterisk's own publishers are.
+            let held = publishers.remove(key.as_str());
+            let result = if held.is_some() || watched.contains(key.as_str()) {
+                let result = match &held {
+                    Some(publisher) => publisher.publish(&key, lamp_off),
+                    None => mwi::publish(&key, lamp_off),
+                };
                 mwi::delete(&key);
                 result
             } else {
