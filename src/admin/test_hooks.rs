@@ -10,7 +10,7 @@ use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome};
 use crate::host::mwi;
 
-pub static COMMANDS: [CliCommand; 5] = [
+pub static COMMANDS: [CliCommand; 7] = [
     CliCommand {
         command: c"mwi test panic",
         summary: c"Test build only: panic inside a CLI handler",
@@ -44,6 +44,20 @@ pub static COMMANDS: [CliCommand; 5] = [
         summary: c"Test build only: clear one cached MWI state",
         usage: c"Usage: mwi test delete-state <mailbox@context>\n",
         run: delete_state,
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test newest-arrival",
+        summary: c"Test build only: the NOTIFY received last for a mailbox",
+        usage: c"Usage: mwi test newest-arrival <mailbox@context>\n       The arrival number (pjsip's receiving thread) and counts of the newest NOTIFY handled for it.\n",
+        run: newest_arrival,
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test arrival-check",
+        summary: c"Test build only: switch the NOTIFY arrival-order check",
+        usage: c"Usage: mwi test arrival-check on|off\n",
+        run: arrival_check,
         complete: None,
     },
 ];
@@ -106,5 +120,28 @@ fn delete_state(call: &CliCall) -> CliOutcome {
     } else {
         call.print(&format!("nothing cached for {id}\n"));
     }
+    CliOutcome::Success
+}
+
+fn newest_arrival(call: &CliCall) -> CliOutcome {
+    let args = call.args_after(3);
+    let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
+    match crate::incoming::newest_arrival(id) {
+        Some((arrival, c)) => {
+            call.print(&format!("arrival {arrival} new {} old {} urgent {}\n", c.new, c.old, c.urgent))
+        }
+        None => call.print(&format!("no NOTIFY recorded for {id}\n")),
+    }
+    CliOutcome::Success
+}
+
+fn arrival_check(call: &CliCall) -> CliOutcome {
+    let on = match call.args_after(3).as_slice() {
+        ["on"] => true,
+        ["off"] => false,
+        _ => return CliOutcome::ShowUsage,
+    };
+    crate::incoming::ARRIVAL_CHECK.store(on, std::sync::atomic::Ordering::Relaxed);
+    call.print(&format!("arrival check {}\n", if on { "on" } else { "off" }));
     CliOutcome::Success
 }

@@ -35,6 +35,21 @@ pub struct IncomingState {
     pub latest: Mutex<LatestArrival>,
     pub answers: Mutex<RecentAnswers>,
     pub endpoints: endpoints::EndpointMappings,
+    /// Test build only: per mailbox, the newest arrival number any worker saw and the counts
+    /// its NOTIFY carried, kept apart from the check that decides (see `test_hooks`).
+    #[cfg(feature = "test-hooks")]
+    pub newest: Mutex<std::collections::HashMap<String, (u64, crate::domain::counts::MwiCounts)>>,
+}
+
+/// Test build only: whether NOTIFYs received earlier are kept from overwriting later ones
+/// (on by default; off shows what the ordering tests catch).
+#[cfg(feature = "test-hooks")]
+pub static ARRIVAL_CHECK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Test build only: the newest arrival recorded for `mailbox` and its counts.
+#[cfg(feature = "test-hooks")]
+pub fn newest_arrival(mailbox: &str) -> Option<(u64, crate::domain::counts::MwiCounts)> {
+    current().and_then(|s| lock(&s.newest).get(mailbox).copied())
 }
 
 /// The state of the loaded module's incoming path, for the pjsip callbacks (no user data).
@@ -58,6 +73,8 @@ impl IncomingMwi {
             latest: Mutex::new(LatestArrival::default()),
             answers: Mutex::new(RecentAnswers::new(ANSWERS_REMEMBERED)),
             endpoints: endpoints::EndpointMappings::default(),
+            #[cfg(feature = "test-hooks")]
+            newest: Mutex::default(),
         }));
         // The stamper first, so every NOTIFY the handler sees was numbered on arrival.
         let mut this = Self { notify: None, stamper: None };
