@@ -10,27 +10,39 @@ use crate::host::cli::CliRegistration;
 use crate::host::config::{self, ConfigLoad};
 use crate::host::log::{ast_error, ast_notice, ast_verb, ast_warning};
 use crate::host::manager::AmiRegistration;
-use crate::host::module::{asterisk_module, AsteriskModule, LoadError, ModuleRef};
+use crate::host::module::{
+    asterisk_module, AsteriskModule, Installed, LoadError, ModuleRef, SupportLevel, PRIORITY_CHANNEL_DEPEND,
+};
 use crate::host::mwi::{MwiObserverRegistration, MwiSubscription};
 use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
 use crate::incoming::IncomingMwi;
 use crate::mailboxes::republish::{self, Republisher, SubscribeObserver};
 use crate::mailboxes::{ami, migrate, provider::StoreCounts, service, service::MailboxService};
-use crate::{admin, mailboxes, sys};
+use crate::{admin, mailboxes};
 
 const CONFIG_FILE: &std::ffi::CStr = c"res_mwi_hub.conf";
 const STORE_FILE: &str = "res_mwi_hub.sqlite3";
 
-/// Everything the loaded module holds. Dropping it (or `unload`) undoes every registration.
+/// Everything the loaded module holds. Its fields drop in declaration order, and that order is
+/// the teardown (there is no other): unload only gives up the CLI first, which can be refused,
+/// then drops the rest; a load that fails half-way drops what it built the same way.
 pub struct Hub {
     /// Always Some while loaded; taken out only to be unregistered.
     cli: Option<CliRegistration>,
-    ami: Vec<AmiRegistration>,
+    /// NOTIFYs go back to res_pjsip_pubsub first.
+    _incoming: Option<IncomingMwi>,
     provider: Option<VoicemailProvider>,
-    watcher: Option<MwiSubscription>,
-    observer: MwiObserverRegistration,
-    republisher: Republisher,
-    incoming: Option<IncomingMwi>,
+    _ami: Vec<AmiRegistration>,
+    _observer: MwiObserverRegistration,
+    /// Joins our thread.
+    _republisher: Republisher,
+    /// Returns only after the last callback has finished.
+    _watcher: Option<MwiSubscription>,
+    /// Forgets the service for handlers once none of them can be called any more.
+    _current: Installed<MailboxService>,
+    /// The store closes (and the publishing thread drains the queue and is joined) when the
+    /// last handler still inside our code lets go of it; the loader's unload waits for that
+    /// before it unmaps the image.
     service: Arc<MailboxService>,
     config: HubConfig,
     told_provider_taken: bool,
@@ -106,11 +118,9 @@ impl AsteriskModule for Hub {
             }
         }
         let service = Arc::new(MailboxService::new(store).map_err(LoadError::Failure)?);
-        service::install(service.clone());
-        let Some(observer) = MwiObserverRegistration::register::<SubscribeObserver>() else {
-            service::uninstall();
-            return Err(LoadError::Failure("could not observe MWI subscriptions".into()));
-        };
+        let current = service::install(service.clone());
+        let observer = MwiObserverRegistration::register::<SubscribeObserver>()
+            .ok_or_else(|| LoadError::Failure("could not observe MWI subscriptions".into()))?;
         let watched = republish::publish_watched(&service);
         ast_verb!(
             2,
@@ -127,15 +137,9 @@ impl AsteriskModule for Hub {
         ]
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| {
-            service::uninstall();
-            LoadError::Decline(e)
-        })?;
+        .map_err(LoadError::Decline)?;
         let cli = CliRegistration::register(admin::commands().chain(mailboxes::cli::COMMANDS.iter()), module)
-            .map_err(|e| {
-                service::uninstall();
-                LoadError::Failure(e)
-            })?;
+            .map_err(LoadError::Failure)?;
         // Last: from here on NOTIFYs are ours (before, res_pjsip_pubsub answers them).
         let incoming = match IncomingMwi::start() {
             Ok(i) => Some(i),
@@ -149,12 +153,13 @@ impl AsteriskModule for Hub {
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
         Ok(Self {
             cli: Some(cli),
-            ami,
+            _incoming: incoming,
             provider,
-            watcher,
-            observer,
-            republisher,
-            incoming,
+            _ami: ami,
+            _observer: observer,
+            _republisher: republisher,
+            _watcher: watcher,
+            _current: current,
             service,
             config,
             told_provider_taken,
@@ -184,20 +189,8 @@ impl AsteriskModule for Hub {
                 return Err((self, "a CLI command of ours is still in use".into()));
             }
         }
-        let Self { incoming, provider, ami, observer, republisher, watcher, service, .. } = self;
-        // NOTIFYs go back to res_pjsip_pubsub first.
-        drop(incoming);
-        drop(provider);
-        drop(ami);
-        drop(observer);
-        // Joins our thread.
-        drop(republisher);
-        // Returns only after the last callback has finished.
-        drop(watcher);
-        service::uninstall();
-        // The store closes when the last handler still inside our code lets go of it; the
-        // loader's unload waits for that before it unmaps the image.
-        drop(service);
+        // The rest in field order (see `Hub`).
+        drop(self);
         Ok(())
     }
 }
@@ -207,8 +200,8 @@ asterisk_module! {
     name: c"res_mwi_hub",
     description: c"MWI hub: external mailboxes, incoming MWI NOTIFYs and MWI state tools",
     // Early enough that stored states are on the bus before channel drivers notify phones.
-    load_priority: sys::AST_MODPRI_CHANNEL_DEPEND as u8,
-    support_level: sys::AST_MODULE_SUPPORT_EXTENDED,
+    load_priority: PRIORITY_CHANNEL_DEPEND,
+    support_level: SupportLevel::Extended,
     // The incoming-NOTIFY path is a pjsip service: res_pjsip's symbols must resolve.
     requires: Some(c"res_pjsip"),
     // When app_voicemail loads at all it starts first, so voicemail_provider = auto sees it.

@@ -26,5 +26,3 @@ mod hub;
 mod incoming;
 #[cfg(not(test))]
 mod mailboxes;
-#[cfg(not(test))]
-mod sys;

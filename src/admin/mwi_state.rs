@@ -65,7 +65,7 @@ fn show_state(call: &CliCall) -> CliOutcome {
             CliOutcome::Success
         }
         None => {
-            call.print(&format!("No MWI state is cached for '{}'.\n", state_commands::printable(id)));
+            call.print(&format!("No MWI state is cached for '{}'.\n", crate::domain::text::printable(id)));
             CliOutcome::Failure
         }
     }
@@ -78,17 +78,17 @@ fn list_states(call: &CliCall) -> CliOutcome {
             call.print(&state_commands::format_state_list(mwi::cached_states(), filter.as_ref()));
             CliOutcome::Success
         }
-        Err(e) => call.refuse(e),
+        Err(e) => call.refuse(e.message()),
     }
 }
 
 fn publish(call: &CliCall) -> CliOutcome {
     let request = match state_commands::parse_publish(&call.args_after(2)) {
         Ok(r) => r,
-        Err(e) => return call.refuse(e),
+        Err(e) => return call.refuse(e.message()),
     };
     let c = request.counts;
-    match mwi::publish(&MailboxKey::from(&request.mailbox), c) {
+    match mwi::publish(MailboxKey::from(&request.mailbox).as_str(), c) {
         Ok(()) => {
             ast_verb!(
                 3,

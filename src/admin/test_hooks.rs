@@ -92,7 +92,7 @@ fn publish_loop(call: &CliCall) -> CliOutcome {
         let id = format!("bench{}@bench", i % mailboxes);
         let Ok(id) = MailboxId::parse(&id) else { return CliOutcome::Failure };
         let counts = MwiCounts { new: i % 100, old: i % 7, urgent: i % 3 };
-        if mwi::publish(&MailboxKey::from(&id), counts).is_err() {
+        if mwi::publish(MailboxKey::from(&id).as_str(), counts).is_err() {
             failed += 1;
         }
     }
@@ -115,7 +115,7 @@ fn delete_state(call: &CliCall) -> CliOutcome {
     let args = call.args_after(3);
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
     let Ok(id) = MailboxKey::parse(id) else { return CliOutcome::ShowUsage };
-    if mwi::delete(&id) {
+    if mwi::delete(id.as_str()) {
         call.print(&format!("deleted {id}\n"));
     } else {
         call.print(&format!("nothing cached for {id}\n"));

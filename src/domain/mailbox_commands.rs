@@ -7,8 +7,9 @@ use std::time::{Duration, UNIX_EPOCH};
 use regex::Regex;
 
 use super::counts::{parse_count, CountError, MwiCounts, MAX_PUBLISHABLE_COUNT};
-use super::state_commands::{compile_filter, printable, CommandError};
+use super::state_commands::{compile_filter, CommandError};
 use super::store::{MailboxKey, MailboxRecord};
+use super::text::printable;
 
 /// What an AMI `Mailbox` header selects: one id, or `/regex/`.
 #[derive(Debug)]

@@ -12,3 +12,5 @@ pub mod publish_queue;
 pub mod state;
 pub mod state_commands;
 pub mod store;
+pub mod sync;
+pub mod text;

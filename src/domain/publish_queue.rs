@@ -17,6 +17,8 @@ use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::domain::sync::{lock, wait, wait_timeout};
+
 /// See the module documentation.
 pub struct PublishQueue<J> {
     state: Mutex<State<J>>,
@@ -69,7 +71,7 @@ impl<J> PublishQueue<J> {
 
     fn lock(&self) -> MutexGuard<'_, State<J>> {
         // Nothing in here panics while holding the lock; a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 
     /// Queues `job` after every job pushed before it. Waits while `cap` jobs are waiting.
@@ -78,7 +80,7 @@ impl<J> PublishQueue<J> {
         if s.jobs.len() >= self.cap && !s.closed {
             s.waiters += 1;
             while s.jobs.len() >= self.cap && !s.closed {
-                s = self.progress.wait(s).unwrap_or_else(|p| p.into_inner());
+                s = wait(&self.progress, s);
             }
             s.waiters -= 1;
         }
@@ -107,7 +109,7 @@ impl<J> PublishQueue<J> {
             if now >= deadline {
                 break Settled::TimedOut { pending: target - s.done };
             }
-            s = self.progress.wait_timeout(s, deadline - now).unwrap_or_else(|p| p.into_inner()).0;
+            s = wait_timeout(&self.progress, s, deadline - now);
         };
         s.waiters -= 1;
         result
@@ -137,7 +139,7 @@ impl<J> PublishQueue<J> {
                 let mut s = self.lock();
                 while s.jobs.is_empty() && !s.closed {
                     s.worker_idle = true;
-                    s = self.work.wait(s).unwrap_or_else(|p| p.into_inner());
+                    s = wait(&self.work, s);
                 }
                 s.worker_idle = false;
                 if s.jobs.is_empty() {

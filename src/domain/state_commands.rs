@@ -8,6 +8,7 @@ use regex::{Regex, RegexBuilder};
 use super::counts::{parse_count, CountKind, MwiCounts};
 use super::mailbox::MailboxId;
 use super::state::MwiState;
+use super::text::printable;
 
 /// Compiled-size cap for admin-supplied regexes: bounded memory whatever the pattern.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -25,6 +26,16 @@ pub enum CommandError {
     /// Wrong number of arguments: the caller shows the usage text.
     Usage,
     Invalid(String),
+}
+
+impl CommandError {
+    /// What to tell the admin, or None when the usage text says it.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Usage => None,
+            Self::Invalid(msg) => Some(msg),
+        }
+    }
 }
 
 /// Parses the arguments after `mwi publish`.
@@ -46,22 +57,6 @@ pub fn parse_publish(args: &[&str]) -> Result<PublishRequest, CommandError> {
         None => 0,
     };
     Ok(PublishRequest { mailbox, counts: MwiCounts { new, old, urgent } })
-}
-
-/// Admin-supplied text made safe to echo on one line: control characters become `\xNN`.
-pub fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars().take(200) {
-        if c.is_control() {
-            let _ = write!(out, "\\x{:02x}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    if text.chars().count() > 200 {
-        out.push_str("...");
-    }
-    out
 }
 
 /// Compiles an admin-supplied filter regex (Rust `regex` syntax, unanchored search).
@@ -238,11 +233,5 @@ mod tests {
         let ids = ["1001@a", "1000@a", "2000@a", "1000@a"];
         assert_eq!(complete_ids(ids, "10"), vec!["1000@a".to_string(), "1001@a".to_string()]);
         assert_eq!(complete_ids(ids, "").len(), 3);
-    }
-
-    #[test]
-    fn printable_escapes_controls_and_truncates() {
-        assert_eq!(printable("a\tb"), "a\\x09b");
-        assert!(printable(&"x".repeat(500)).ends_with("..."));
     }
 }

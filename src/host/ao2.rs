@@ -2,7 +2,7 @@
 
 use std::ptr::NonNull;
 
-use crate::sys;
+use super::sys;
 
 /// One reference to an ao2 object of C type `T`, released on drop.
 ///

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::sys;
+use super::sys;
 
 /// Every (key, value) under `family`, keys without the `/family/` prefix.
 pub fn tree(family: &str) -> Vec<(String, String)> {

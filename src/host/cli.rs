@@ -9,10 +9,10 @@ use std::ffi::CStr;
 use std::ptr;
 use std::time::Duration;
 
-use super::guard;
+use super::guard::{self, NotRun};
 use super::log::ast_error;
-use super::module::{ModuleRef, GATE};
-use crate::sys;
+use super::module::ModuleRef;
+use super::sys;
 
 /// What a command handler returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,12 +39,12 @@ impl CliCall {
         unsafe { sys::ast_cli(self.fd, c"%s".as_ptr(), text.as_ptr()) };
     }
 
-    /// Reports a command line the admin must correct: the usage text, or the error.
-    pub fn refuse(&self, err: crate::domain::state_commands::CommandError) -> CliOutcome {
-        use crate::domain::state_commands::CommandError;
-        match err {
-            CommandError::Usage => CliOutcome::ShowUsage,
-            CommandError::Invalid(msg) => {
+    /// Reports a command line the admin must correct: `Error: <error>`, or the usage text
+    /// when there is no error text.
+    pub fn refuse(&self, error: Option<&str>) -> CliOutcome {
+        match error {
+            None => CliOutcome::ShowUsage,
+            Some(msg) => {
                 self.print(&format!("Error: {msg}\n"));
                 CliOutcome::Failure
             }
@@ -214,82 +214,74 @@ extern "C" fn cli_trampoline(
     const SHOWUSAGE: *mut libc::c_char = sys::RESULT_SHOWUSAGE as usize as *mut libc::c_char;
     const FAILURE: *mut libc::c_char = sys::RESULT_FAILURE as usize as *mut libc::c_char;
 
-    // Held until the very end: unload waits for every thread inside our code to leave.
-    let ticket = GATE.enter();
-    guard::entry_or("CLI handler", FAILURE, || {
-        if e.is_null() {
-            return FAILURE;
-        }
-        // SAFETY: every entry we register is the first field of an EntryCell (repr(C),
-        // UnsafeCell is transparent), alive while registered.
-        let command = unsafe { (*e.cast::<EntryCell>()).command };
-        match cmd {
-            sys::CLI_INIT => {
-                // SAFETY: e is our live entry; Asterisk copies `command` and keeps `usage`,
-                // both 'static.
-                unsafe {
-                    (*e).command = command.command.as_ptr().cast_mut();
-                    (*e).usage = command.usage.as_ptr();
-                }
-                ptr::null_mut()
+    if e.is_null() {
+        return FAILURE;
+    }
+    // SAFETY: every entry we register is the first field of an EntryCell (repr(C),
+    // UnsafeCell is transparent), alive while registered.
+    let command = unsafe { (*e.cast::<EntryCell>()).command };
+    if cmd == sys::CLI_INIT {
+        // Asked while registering, from our own load or unload (which hold the image): not
+        // through the gate, which a failed unload's re-registration finds closed.
+        return guard::entry_or("CLI init", ptr::null_mut(), || {
+            // SAFETY: e is our live entry; Asterisk copies `command` and keeps `usage`, both
+            // 'static.
+            unsafe {
+                (*e).command = command.command.as_ptr().cast_mut();
+                (*e).usage = command.usage.as_ptr();
             }
-            sys::CLI_GENERATE => {
-                let Some(complete) = command.complete else { return ptr::null_mut() };
-                if a.is_null() {
-                    return ptr::null_mut();
-                }
-                if !ticket.admitted() {
-                    return ptr::null_mut();
-                }
-                // SAFETY: a is valid for the call; word is a NUL-terminated string or NULL.
-                let (word, pos, n) = unsafe { (super::text_of((*a).word), (*a).pos, (*a).n) };
-                let matches = complete(&Completion { word, pos: pos.max(0) as usize });
-                match matches.get(n.max(0) as usize) {
-                    Some(m) => {
-                        let m = super::c_string(m);
-                        // SAFETY: Asterisk frees completion strings with ast_free, so they are
-                        // allocated with its own strdup.
-                        unsafe {
-                            sys::__ast_strdup(
-                                m.as_ptr(),
-                                c"host/cli.rs".as_ptr(),
-                                line!() as libc::c_int,
-                                c"cli_trampoline".as_ptr(),
-                            )
-                        }
-                    }
-                    None => ptr::null_mut(),
-                }
-            }
-            _ => {
-                if a.is_null() {
-                    return FAILURE;
-                }
-                // SAFETY: a is valid for the call; argv holds argc NUL-terminated strings.
-                let (fd, argv) = unsafe {
-                    let args = &*a;
-                    let argv = (0..args.argc.max(0) as usize)
-                        .map(|i| super::text_of(*args.argv.add(i)))
-                        .collect::<Vec<_>>();
-                    (args.fd, argv)
-                };
-                let call = CliCall { fd, argv };
-                if !ticket.admitted() {
-                    call.print("res_mwi_hub is being unloaded; command not run.\n");
-                    return FAILURE;
-                }
-                let outcome =
-                    guard::entry(command.command.to_str().unwrap_or("CLI command"), || (command.run)(&call));
-                match outcome {
-                    Ok(CliOutcome::Success) => SUCCESS,
-                    Ok(CliOutcome::ShowUsage) => SHOWUSAGE,
-                    Ok(CliOutcome::Failure) => FAILURE,
-                    Err(_) => {
-                        call.print("Error: internal failure in res_mwi_hub; details are in the Asterisk log. Nothing else was affected.\n");
-                        FAILURE
+            ptr::null_mut()
+        });
+    }
+    if a.is_null() {
+        return if cmd == sys::CLI_GENERATE { ptr::null_mut() } else { FAILURE };
+    }
+    if cmd == sys::CLI_GENERATE {
+        return guard::gated_or("CLI completion", ptr::null_mut(), || {
+            let Some(complete) = command.complete else { return ptr::null_mut() };
+            // SAFETY: a is valid for the call; word is a NUL-terminated string or NULL.
+            let (word, pos, n) = unsafe { (super::text_of((*a).word), (*a).pos, (*a).n) };
+            let matches = complete(&Completion { word, pos: pos.max(0) as usize });
+            match matches.get(n.max(0) as usize) {
+                Some(m) => {
+                    let m = super::c_string(m);
+                    // SAFETY: Asterisk frees completion strings with ast_free, so they are
+                    // allocated with its own strdup.
+                    unsafe {
+                        sys::__ast_strdup(
+                            m.as_ptr(),
+                            c"host/cli.rs".as_ptr(),
+                            line!() as libc::c_int,
+                            c"cli_trampoline".as_ptr(),
+                        )
                     }
                 }
+                None => ptr::null_mut(),
             }
-        }
-    })
+        });
+    }
+    // SAFETY: a is valid for the call; argv holds argc NUL-terminated strings.
+    let (fd, argv) = unsafe {
+        let args = &*a;
+        let argv =
+            (0..args.argc.max(0) as usize).map(|i| super::text_of(*args.argv.add(i))).collect::<Vec<_>>();
+        (args.fd, argv)
+    };
+    let call = CliCall { fd, argv };
+    guard::gated(
+        command.command.to_str().unwrap_or("CLI command"),
+        FAILURE,
+        |why| {
+            call.print(match why {
+                NotRun::Unloading => "res_mwi_hub is being unloaded; command not run.\n",
+                NotRun::Panicked => "Error: internal failure in res_mwi_hub; details are in the Asterisk log. Nothing else was affected.\n",
+            });
+            FAILURE
+        },
+        || match (command.run)(&call) {
+            CliOutcome::Success => SUCCESS,
+            CliOutcome::ShowUsage => SHOWUSAGE,
+            CliOutcome::Failure => FAILURE,
+        },
+    )
 }

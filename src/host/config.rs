@@ -1,6 +1,6 @@
 //! Configuration files (asterisk/config.h): read one category of a file in Asterisk's syntax.
 
-use crate::sys;
+use super::sys;
 
 /// The settings of one category, in file order, with their line numbers.
 #[derive(Debug, Clone, Default)]

@@ -6,7 +6,7 @@
 
 use std::ptr;
 
-use crate::sys;
+use super::sys;
 
 /// The module name debug levels are set under.
 const MODULE_NAME: &std::ffi::CStr = c"res_mwi_hub";

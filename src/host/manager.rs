@@ -9,9 +9,9 @@ use std::cell::Cell;
 use std::ffi::CStr;
 use std::marker::PhantomData;
 
-use super::guard;
-use super::module::{ModuleRef, GATE};
-use crate::sys;
+use super::guard::{self, NotRun};
+use super::module::ModuleRef;
+use super::sys;
 
 /// One AMI request being handled: read its headers, answer it once.
 pub struct AmiCall<'a> {
@@ -92,20 +92,26 @@ pub trait AmiAction: 'static {
 }
 
 extern "C" fn trampoline<A: AmiAction>(s: *mut sys::mansession, m: *const sys::message) -> libc::c_int {
-    // Held until the very end: unload waits for every thread inside our code to leave.
-    let ticket = GATE.enter();
     let call = AmiCall { s, m, responded: Cell::new(false), _call: PhantomData };
-    if !ticket.admitted() {
-        call.error("res_mwi_hub is being unloaded; action not run");
-        return 0;
-    }
     let name = A::NAME.to_str().unwrap_or("AMI action");
-    match guard::entry(name, || A::handle(&call)) {
-        Ok(()) if call.responded.get() => {}
-        Ok(()) => call.error("Internal error in res_mwi_hub: no response was produced"),
-        Err(_) => call.error("Internal error in res_mwi_hub; details are in the Asterisk log"),
-    }
-    0
+    guard::gated(
+        name,
+        0,
+        |why| {
+            call.error(match why {
+                NotRun::Unloading => "res_mwi_hub is being unloaded; action not run",
+                NotRun::Panicked => "Internal error in res_mwi_hub; details are in the Asterisk log",
+            });
+            0
+        },
+        || {
+            A::handle(&call);
+            if !call.responded.get() {
+                call.error("Internal error in res_mwi_hub: no response was produced");
+            }
+            0
+        },
+    )
 }
 
 /// One registered action; unregistered on drop.

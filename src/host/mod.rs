@@ -1,6 +1,6 @@
 //! The safe wrapper layer over Asterisk. Each file wraps one host concept and names the
 //! Asterisk header it covers; values own their registrations and undo them on drop.
-//! Only this layer touches [`crate::sys`].
+//! Only this layer touches the raw bindings (`sys`, private here: the compiler enforces it).
 
 pub mod ao2;
 pub mod astdb;
@@ -12,6 +12,8 @@ pub mod manager;
 pub mod module;
 pub mod mwi;
 pub mod pjsip;
+// Private: code outside `host` that names a raw binding does not compile.
+mod sys;
 pub mod thread;
 pub mod voicemail;
 

@@ -6,14 +6,14 @@
 //! guarded `load_module` / `unload_module` / `reload_module` entry points.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use super::guard;
+use super::guard::{self, GATE};
 use super::log::{ast_error, ast_warning};
+use super::sys;
 use crate::domain::host_version::{self, HostVersion};
-use crate::sys;
+use crate::domain::sync::lock;
 
 /// Why `load` did not produce a module.
 #[derive(Debug)]
@@ -58,12 +58,12 @@ pub struct ModuleSpec {
     pub name: &'static std::ffi::CStr,
     pub description: &'static std::ffi::CStr,
     pub load_priority: u8,
-    pub support_level: sys::ast_module_support_level,
+    pub support_level: SupportLevel,
     /// Comma-separated modules that must be running first, if any.
     pub requires: Option<&'static std::ffi::CStr>,
     /// Comma-separated modules that, when they are loaded at all, must start first.
     pub optional_modules: Option<&'static std::ffi::CStr>,
-    pub load: unsafe extern "C" fn() -> sys::ast_module_load_result,
+    pub load: unsafe extern "C" fn() -> LoadResult,
     pub unload: unsafe extern "C" fn() -> libc::c_int,
     pub reload: unsafe extern "C" fn() -> libc::c_int,
 }
@@ -96,7 +96,7 @@ impl ModuleInfo {
             reserved2: std::ptr::null_mut(),
             reserved3: std::ptr::null_mut(),
             reserved4: std::ptr::null_mut(),
-            support_level: spec.support_level,
+            support_level: spec.support_level.raw(),
         }))
     }
 
@@ -118,16 +118,10 @@ impl ModuleInfo {
     }
 }
 
-/// Locks `m` even when a thread panicked while holding it (the guard caught that panic). For
-/// data whose every critical section leaves it consistent; callers say why theirs does.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// A value of the loaded module that handlers reach when Asterisk calls them without user
-/// data (AMI actions, pjsip modules, voicemail-provider callbacks): set at load, cleared at
-/// unload once no handler can be called any more.
-pub struct LoadedSlot<T>(Mutex<Option<Arc<T>>>);
+/// data (AMI actions, pjsip modules, voicemail-provider callbacks): installed at load, cleared
+/// when the [`Installed`] guard drops, once no handler can be called any more.
+pub struct LoadedSlot<T: 'static>(Mutex<Option<Arc<T>>>);
 
 impl<T> LoadedSlot<T> {
     pub const fn new() -> Self {
@@ -139,97 +133,60 @@ impl<T> LoadedSlot<T> {
         lock(&self.0).clone()
     }
 
-    pub fn install(&self, value: Arc<T>) {
+    /// Makes `value` the loaded one until the returned guard is dropped.
+    pub fn install(&'static self, value: Arc<T>) -> Installed<T> {
         *lock(&self.0) = Some(value);
-    }
-
-    /// Forgets the value, returning it so the caller decides where it is dropped.
-    pub fn clear(&self) -> Option<Arc<T>> {
-        lock(&self.0).take()
+        Installed { slot: self }
     }
 }
 
-/// Counts the threads inside our CLI/AMI handlers and shuts the door on new calls while the
-/// module unloads: unload is refused while any call is in flight, and it does not return
-/// before the last thread has left our code.
-pub struct InflightGate(AtomicU64);
-
-const CLOSED: u64 = 1 << 63;
-
-/// A thread inside one of our handlers, admitted or turned away; dropping it leaves. Hold it
-/// for the whole handler, so the count covers every instruction of ours that Asterisk runs.
-pub struct GateTicket {
-    gate: &'static InflightGate,
-    admitted: bool,
+/// A value installed in its [`LoadedSlot`]; dropping it clears the slot (and releases the
+/// slot's reference there). Keep it after everything that lets Asterisk call the handlers
+/// reading the slot, so it drops after them.
+///
+/// # Invariants
+/// `slot` holds the value this guard installed, until the guard drops.
+#[must_use = "the slot is cleared as soon as this guard is dropped"]
+pub struct Installed<T: 'static> {
+    slot: &'static LoadedSlot<T>,
 }
 
-impl GateTicket {
-    /// False while the module unloads: the handler must only say so and return.
-    pub fn admitted(&self) -> bool {
-        self.admitted
-    }
-}
-
-impl Drop for GateTicket {
+impl<T> Drop for Installed<T> {
     fn drop(&mut self) {
-        self.gate.0.fetch_sub(1, Ordering::SeqCst);
+        let value = lock(&self.slot.0).take();
+        drop(value);
     }
 }
 
-impl InflightGate {
-    const fn new() -> Self {
-        Self(AtomicU64::new(0))
-    }
+/// What `load_module` returns to the loader.
+pub type LoadResult = sys::ast_module_load_result;
 
-    /// Enters; the ticket says whether the call may run.
-    pub fn enter(&'static self) -> GateTicket {
-        let prev = self.0.fetch_add(1, Ordering::SeqCst);
-        GateTicket { gate: self, admitted: prev & CLOSED == 0 }
-    }
+/// Load priority of modules that channel drivers depend on (AST_MODPRI_CHANNEL_DEPEND).
+pub const PRIORITY_CHANNEL_DEPEND: u8 = sys::AST_MODPRI_CHANNEL_DEPEND as u8;
 
-    fn inside(&self) -> u64 {
-        self.0.load(Ordering::SeqCst) & !CLOSED
-    }
+/// The support level `module show` reports.
+#[derive(Debug, Clone, Copy)]
+#[allow(dead_code)] // one module, one level; the others are the loader's vocabulary
+pub enum SupportLevel {
+    Core,
+    Extended,
+    Deprecated,
+}
 
-    /// Waits up to `wait` for every thread to leave; true when none is inside.
-    fn drained(&self, wait: Duration) -> bool {
-        let deadline = Instant::now() + wait;
-        while self.inside() > 0 {
-            if Instant::now() >= deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(1));
+impl SupportLevel {
+    const fn raw(self) -> sys::ast_module_support_level {
+        match self {
+            Self::Core => sys::AST_MODULE_SUPPORT_CORE,
+            Self::Extended => sys::AST_MODULE_SUPPORT_EXTENDED,
+            Self::Deprecated => sys::AST_MODULE_SUPPORT_DEPRECATED,
         }
-        true
-    }
-
-    /// Closes the door. Threads that were only turned away leave within microseconds; a call
-    /// still running after a short wait makes this fail with the number inside.
-    fn close(&self) -> Result<(), u64> {
-        self.0.fetch_or(CLOSED, Ordering::SeqCst);
-        if self.drained(Duration::from_millis(50)) {
-            return Ok(());
-        }
-        self.open();
-        Err(self.inside())
-    }
-
-    fn open(&self) {
-        self.0.fetch_and(!CLOSED, Ordering::SeqCst);
     }
 }
 
-/// The gate of this image's module.
-pub static GATE: InflightGate = InflightGate::new();
-
-const LOAD_FAILURE: sys::ast_module_load_result = sys::AST_MODULE_LOAD_FAILURE;
+const LOAD_FAILURE: LoadResult = sys::AST_MODULE_LOAD_FAILURE;
 
 /// Body of `load_module`.
-pub fn load<M: AsteriskModule>(
-    info: &'static ModuleInfo,
-    state: &Mutex<Option<M>>,
-) -> sys::ast_module_load_result {
-    guard::install_panic_hook();
+pub fn load<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M>>) -> LoadResult {
     guard::entry_or("load_module", LOAD_FAILURE, || {
         // SAFETY: returns a static string owned by Asterisk.
         let version = unsafe { super::text_of(sys::ast_get_version()) };
@@ -301,11 +258,8 @@ pub fn unload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
 
 /// Body of `reload_module`: 0 on success, -1 on failure (configuration kept as it was).
 pub fn reload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M>>) -> libc::c_int {
-    guard::entry_or("reload_module", -1, || {
-        let ticket = GATE.enter();
-        if !ticket.admitted() {
-            return -1;
-        }
+    // Through the gate: a reload racing an unload is turned away.
+    guard::gated_or("reload_module", -1, || {
         let mut slot = lock(state);
         match slot.as_mut().map(|m| m.reload(info.module_ref())) {
             Some(Ok(())) | None => 0,
@@ -322,8 +276,8 @@ pub fn reload<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option
 /// ```ignore
 /// asterisk_module! {
 ///     type: Hub, name: c"res_mwi_hub", description: c"...",
-///     load_priority: sys::AST_MODPRI_CHANNEL_DEPEND as u8,
-///     support_level: sys::AST_MODULE_SUPPORT_EXTENDED, requires: None,
+///     load_priority: PRIORITY_CHANNEL_DEPEND, support_level: SupportLevel::Extended,
+///     requires: None, optional_modules: None,
 /// }
 /// ```
 macro_rules! asterisk_module {
@@ -339,7 +293,7 @@ macro_rules! asterisk_module {
         static MODULE_STATE: ::std::sync::Mutex<Option<$ty>> = ::std::sync::Mutex::new(None);
 
         /// Called by the loader to start the module.
-        unsafe extern "C" fn load_module() -> $crate::sys::ast_module_load_result {
+        unsafe extern "C" fn load_module() -> $crate::host::module::LoadResult {
             $crate::host::module::load::<$ty>(&MODULE_INFO, &MODULE_STATE)
         }
         /// Called by the loader to stop the module; must leave nothing behind on success.
@@ -365,6 +319,8 @@ macro_rules! asterisk_module {
             });
 
         extern "C" fn register_with_loader() {
+            // Before anything else of ours runs: no panic may reach std's default hook.
+            $crate::host::guard::install_panic_hook();
             $crate::host::guard::entry_or("module constructor", (), || MODULE_INFO.register());
         }
         extern "C" fn unregister_from_loader() {

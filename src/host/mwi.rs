@@ -8,10 +8,9 @@ use std::fmt;
 
 use super::ao2::{container_items, Ao2};
 use super::guard;
+use super::sys;
 use crate::domain::counts::{CountKind, MwiCounts, MAX_PUBLISHABLE_COUNT};
 use crate::domain::state::MwiState;
-use crate::domain::store::MailboxKey;
-use crate::sys;
 
 /// Why a publish or delete did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,10 +35,10 @@ impl fmt::Display for MwiError {
 
 /// Publishes `counts` for the mailbox whose stasis id is `key` (`1000@default`, or any id kept
 /// verbatim) on the MWI topic; the cache is updated before this returns.
-pub fn publish(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
+pub fn publish(key: &str, counts: MwiCounts) -> Result<(), MwiError> {
     // The whole id as the mailbox and no context: Asterisk then uses it verbatim as the
     // unique id, exactly as res_mwi_external publishes.
-    let id = super::c_string(key.as_str());
+    let id = super::c_string(key);
     publish_with(key, counts, |urgent, new, old| {
         // SAFETY: the id is NUL-terminated and alive for the call; no channel; NULL eid means
         // this server.
@@ -64,8 +63,8 @@ pub fn publish(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
 /// watches the mailbox; a module that starts watching it later gets its state through
 /// [`publish`] from our subscribe observer. Only for mailboxes no module watches: their
 /// per-mailbox subscribers would not see it.
-pub fn publish_unwatched(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
-    let id = super::c_string(key.as_str());
+pub fn publish_unwatched(key: &str, counts: MwiCounts) -> Result<(), MwiError> {
+    let id = super::c_string(key);
     publish_with(key, counts, |urgent, new, old| match state_message(&id, urgent, new, old) {
         Some(msg) => {
             // SAFETY: the topic is an Asterisk global; msg is a live message we hold a
@@ -80,8 +79,8 @@ pub fn publish_unwatched(key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiE
 /// Clears this server's cached state of `key` through the all-mailboxes topic: what
 /// `ast_delete_mwi_state` does for a mailbox that has a per-mailbox state, for one published by
 /// [`publish_unwatched`] (Asterisk's delete finds no state for it and clears nothing).
-pub fn clear_unwatched(key: &MailboxKey) -> Result<(), MwiError> {
-    let id = super::c_string(key.as_str());
+pub fn clear_unwatched(key: &str) -> Result<(), MwiError> {
+    let id = super::c_string(key);
     let msg = state_message(&id, 0, 0, 0).ok_or(MwiError::HostRefused)?;
     // SAFETY: msg is a live MWI state message; the clear message returned is ours to release.
     let clear = unsafe { Ao2::from_owned(sys::stasis_cache_clear_create(msg.as_ptr())) }
@@ -129,7 +128,7 @@ fn state_message(
 /// What every publish does around the call into Asterisk: refuse counts a C int cannot hold,
 /// hand `call` the urgent, new and old counts (Asterisk's argument order), log at debug level.
 fn publish_with(
-    key: &MailboxKey,
+    key: &str,
     counts: MwiCounts,
     call: impl FnOnce(libc::c_int, libc::c_int, libc::c_int) -> libc::c_int,
 ) -> Result<(), MwiError> {
@@ -161,15 +160,15 @@ pub struct MwiPublisher {
 impl MwiPublisher {
     /// A publisher for the mailbox whose stasis id is `key` (the id kept verbatim, as
     /// [`publish`] uses it).
-    pub fn add(key: &MailboxKey) -> Option<Self> {
-        let id = super::c_string(key.as_str());
+    pub fn add(key: &str) -> Option<Self> {
+        let id = super::c_string(key);
         // SAFETY: NUL-terminated id alive for the call; the result is NULL or a reference we own.
         unsafe { Ao2::from_owned(sys::ast_mwi_add_publisher(id.as_ptr())) }
             .map(|publisher| Self { publisher })
     }
 
     /// Publishes `counts` for this publisher's mailbox, exactly as [`publish`] does.
-    pub fn publish(&self, key: &MailboxKey, counts: MwiCounts) -> Result<(), MwiError> {
+    pub fn publish(&self, key: &str, counts: MwiCounts) -> Result<(), MwiError> {
         publish_with(key, counts, |urgent, new, old| {
             // SAFETY: a live publisher (we hold a reference); no channel; NULL eid means this
             // server.
@@ -189,8 +188,8 @@ impl MwiPublisher {
 
 /// Clears this server's cached state of `key`, as `ast_delete_mwi_state` does; false when
 /// nothing was cached.
-pub fn delete(key: &MailboxKey) -> bool {
-    let id = super::c_string(key.as_str());
+pub fn delete(key: &str) -> bool {
+    let id = super::c_string(key);
     // SAFETY: NUL-terminated id alive for the call; no context (verbatim id); NULL eid means
     // this server. Returns -1 when nothing was cached (the state is removed all the same).
     unsafe { sys::ast_delete_mwi_state_full(id.as_ptr(), std::ptr::null(), std::ptr::null_mut()) == 0 }
@@ -291,7 +290,7 @@ extern "C" fn on_mwi_message(
     _sub: *mut sys::stasis_subscription,
     msg: *mut sys::stasis_message,
 ) {
-    guard::entry_or("mwi subscription callback", (), || {
+    guard::gated_or("mwi subscription callback", (), || {
         // SAFETY: msg is live for the duration of the callback (stasis holds a reference).
         if unsafe { sys::stasis_message_type(msg) } != state_type() {
             return; // subscription-change and cache-clear messages share the topic
@@ -358,12 +357,7 @@ extern "C" fn on_subscribe_trampoline<O: MwiObserver>(
     mailbox: *const libc::c_char,
     _sub: *mut sys::ast_mwi_subscriber,
 ) {
-    // Held until the very end: unload waits for every thread inside our code to leave.
-    let ticket = super::module::GATE.enter();
-    if !ticket.admitted() {
-        return;
-    }
-    guard::entry_or("MWI observer", (), || {
+    guard::gated_or("MWI observer", (), || {
         // SAFETY: Asterisk passes the subscribed mailbox id, NUL-terminated, for the call.
         let mailbox = unsafe { super::text_of(mailbox) };
         O::on_subscribe(&mailbox);
@@ -404,7 +398,7 @@ impl Drop for MwiObserverRegistration {
 }
 
 extern "C" fn collect_subscribed(state: *mut sys::ast_mwi_state, data: *mut c_void) -> libc::c_int {
-    guard::entry_or("MWI subscribed-state callback", 1, || {
+    guard::gated_or("MWI subscribed-state callback", 1, || {
         if state.is_null() || data.is_null() {
             return 0;
         }

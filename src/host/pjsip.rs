@@ -20,8 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::ao2::Ao2;
 use super::guard;
 use super::log::ast_error;
-use super::module::GATE;
-use crate::sys;
+use super::sys;
 
 /// pjsip's priority of res_pjsip's authenticator: a module after it only sees identified,
 /// authenticated requests.
@@ -87,18 +86,21 @@ impl Drop for PjsipService {
 }
 
 unsafe extern "C" fn on_rx_request<H: RequestHandler>(rdata: *mut sys::pjsip_rx_data) -> sys::pj_bool_t {
-    let ticket = GATE.enter();
-    if !ticket.admitted() || rdata.is_null() {
+    if rdata.is_null() {
         return 0;
     }
     let request = IncomingRequest { rdata, responded: Cell::new(false), _call: PhantomData };
-    let handled = guard::entry("pjsip on_rx_request", || H::on_request(&request));
-    match handled {
-        Ok(Handled::Claimed) => 1,
-        Ok(Handled::PassedOn) => i32::from(request.responded.get()),
-        // A panic after our answer: the request is done. Before it: let Asterisk answer.
-        Err(_) => i32::from(request.responded.get()),
-    }
+    guard::gated(
+        "pjsip on_rx_request",
+        0,
+        // Unloading: untouched, pjsip's later modules answer it. A panic after our answer: the
+        // request is done; before it: let Asterisk answer.
+        |_| i32::from(request.responded.get()),
+        || match H::on_request(&request) {
+            Handled::Claimed => 1,
+            Handled::PassedOn => i32::from(request.responded.get()),
+        },
+    )
 }
 
 /// The body of a request: its media type and bytes.

@@ -7,10 +7,10 @@
 use std::ffi::CStr;
 
 use super::guard;
-use super::module::{ModuleRef, GATE};
+use super::module::ModuleRef;
+use super::sys;
 use crate::domain::counts::MwiCounts;
 use crate::domain::provider::{self, Folder};
-use crate::sys;
 
 /// Where a provider's counts come from.
 pub trait MailboxCounts: 'static {
@@ -22,11 +22,7 @@ const PROVIDER_NAME: &CStr = c"res_mwi_hub";
 
 /// Runs `body` for a provider callback: gate, guard, and 0 when turned away or on a panic.
 fn provider_call(name: &'static str, body: impl FnOnce() -> libc::c_int) -> libc::c_int {
-    let ticket = GATE.enter();
-    if !ticket.admitted() {
-        return 0;
-    }
-    guard::entry_or(name, 0, body)
+    guard::gated_or(name, 0, body)
 }
 
 /// # Safety

@@ -42,7 +42,7 @@ impl EndpointMappings {
                 if let Err(e) = &parsed {
                     ast_warning!(
                         "endpoint '{id}': {OPTION} '{}' {e}; its message-summary NOTIFYs are answered 404",
-                        crate::domain::state_commands::printable(&text)
+                        crate::domain::text::printable(&text)
                     );
                 }
                 Some(parsed)

@@ -17,12 +17,12 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::incoming::arrival::{ArrivalStamps, LatestArrival};
 use crate::domain::incoming::retransmissions::RecentAnswers;
-use crate::host::module::LoadedSlot;
+use crate::host::module::{Installed, LoadedSlot};
 use crate::host::pjsip::PjsipService;
 
 // Every critical section on the incoming state leaves it consistent, so a lock a panicking
 // thread held is still usable.
-use crate::host::module::lock;
+use crate::domain::sync::lock;
 
 /// NOTIFYs between the receiving thread and a worker that we remember the arrival of.
 const ARRIVALS_REMEMBERED: usize = 65_536;
@@ -59,16 +59,19 @@ fn current() -> Option<Arc<IncomingState>> {
     CURRENT.get()
 }
 
-/// The registered incoming path; dropping it unregisters both modules and forgets the state
-/// (releasing the endpoint references it holds).
+/// The registered incoming path. Its fields drop in declaration order, which is the teardown:
+/// the handler first (from then on res_pjsip_pubsub answers NOTIFYs again), then the stamper,
+/// then the state (no callback runs any more, see host::pjsip; releasing the endpoint
+/// references it holds).
 pub struct IncomingMwi {
-    notify: Option<PjsipService>,
-    stamper: Option<PjsipService>,
+    _notify: PjsipService,
+    _stamper: PjsipService,
+    _state: Installed<IncomingState>,
 }
 
 impl IncomingMwi {
     pub fn start() -> Result<Self, String> {
-        CURRENT.install(Arc::new(IncomingState {
+        let state = CURRENT.install(Arc::new(IncomingState {
             arrivals: Mutex::new(ArrivalStamps::new(ARRIVALS_REMEMBERED)),
             latest: Mutex::new(LatestArrival::default()),
             answers: Mutex::new(RecentAnswers::new(ANSWERS_REMEMBERED)),
@@ -77,19 +80,8 @@ impl IncomingMwi {
             newest: Mutex::default(),
         }));
         // The stamper first, so every NOTIFY the handler sees was numbered on arrival.
-        let mut this = Self { notify: None, stamper: None };
-        this.stamper = Some(PjsipService::register::<arrival::ArrivalStamper>()?);
-        this.notify = Some(PjsipService::register::<notify::NotifyHandler>()?);
-        Ok(this)
-    }
-}
-
-impl Drop for IncomingMwi {
-    fn drop(&mut self) {
-        // Handler first: from here on res_pjsip_pubsub answers NOTIFYs again.
-        drop(self.notify.take());
-        drop(self.stamper.take());
-        // No callback runs any more (see host::pjsip): the state can go.
-        CURRENT.clear();
+        let stamper = PjsipService::register::<arrival::ArrivalStamper>()?;
+        let notify = PjsipService::register::<notify::NotifyHandler>()?;
+        Ok(Self { _notify: notify, _stamper: stamper, _state: state })
     }
 }

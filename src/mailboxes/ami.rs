@@ -6,8 +6,8 @@
 
 use super::service::{self, MailboxService};
 use crate::domain::mailbox_commands::{self as cmd, Selector};
-use crate::domain::state_commands::printable;
 use crate::domain::store::{MailboxRecord, Source};
+use crate::domain::text::printable;
 use crate::host::manager::{AmiAction, AmiCall, EVENT_FLAG_CALL, EVENT_FLAG_REPORTING};
 
 fn with_service(call: &AmiCall, f: impl FnOnce(&MailboxService)) {

@@ -92,7 +92,7 @@ fn complete_at_3(c: &Completion) -> Vec<String> {
 fn update(call: &CliCall) -> CliOutcome {
     let (key, counts) = match cmd::parse_cli_update(&call.args_after(3)) {
         Ok(v) => v,
-        Err(e) => return call.refuse(e),
+        Err(e) => return call.refuse(e.message()),
     };
     with_service(call, |s| match s.update(&key, counts, Source::Cli) {
         Ok(outcome) => {
@@ -116,7 +116,7 @@ fn show(call: &CliCall) -> CliOutcome {
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
     let key = match cmd::parse_cli_key(id) {
         Ok(k) => k,
-        Err(e) => return call.refuse(e),
+        Err(e) => return call.refuse(e.message()),
     };
     with_service(call, |s| match s.get(&key) {
         Some(r) => {
@@ -146,7 +146,7 @@ fn list_like(call: &CliCall) -> CliOutcome {
     let [pattern] = args.as_slice() else { return CliOutcome::ShowUsage };
     let re = match cmd::parse_cli_like(pattern) {
         Ok(re) => re,
-        Err(e) => return call.refuse(e),
+        Err(e) => return call.refuse(e.message()),
     };
     with_service(call, |s| {
         let (records, total) = s.list(Some(&re));
@@ -160,7 +160,7 @@ fn delete_one(call: &CliCall) -> CliOutcome {
     let [id] = args.as_slice() else { return CliOutcome::ShowUsage };
     let key = match cmd::parse_cli_key(id) {
         Ok(k) => k,
-        Err(e) => return call.refuse(e),
+        Err(e) => return call.refuse(e.message()),
     };
     with_service(call, |s| match s.delete(&key) {
         Ok(Some(_)) => {
@@ -180,7 +180,7 @@ fn delete_like(call: &CliCall) -> CliOutcome {
     let [pattern] = args.as_slice() else { return CliOutcome::ShowUsage };
     let re = match cmd::parse_cli_like(pattern) {
         Ok(re) => re,
-        Err(e) => return call.refuse(e),
+        Err(e) => return call.refuse(e.message()),
     };
     with_service(call, |s| match s.delete_matching(&re) {
         Ok(removed) => {

@@ -49,23 +49,23 @@ pub struct Watched(Mutex<HashSet<String>>);
 
 impl Watched {
     pub fn insert(&self, id: &str) {
-        let mut set = crate::host::module::lock(&self.0);
+        let mut set = crate::domain::sync::lock(&self.0);
         if !set.contains(id) {
             set.insert(id.to_owned());
         }
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        crate::host::module::lock(&self.0).contains(id)
+        crate::domain::sync::lock(&self.0).contains(id)
     }
 
     /// Publishes `counts` for `key` without a held publisher: through its per-mailbox state
     /// when watched, else on the all-mailboxes topic. Logs a failure.
     pub fn publish(&self, key: &MailboxKey, counts: MwiCounts) {
         let result = if self.contains(key.as_str()) {
-            mwi::publish(key, counts)
+            mwi::publish(key.as_str(), counts)
         } else {
-            mwi::publish_unwatched(key, counts)
+            mwi::publish_unwatched(key.as_str(), counts)
         };
         log_failure(key, result);
     }
@@ -155,18 +155,18 @@ fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, watched: &Watched, j
     match job {
         Job::Change { key, counts } => {
             let result = if let Some(publisher) = publishers.get(key.as_str()) {
-                publisher.publish(&key, counts)
+                publisher.publish(key.as_str(), counts)
             } else if watched.contains(key.as_str()) {
-                match mwi::MwiPublisher::add(&key) {
+                match mwi::MwiPublisher::add(key.as_str()) {
                     Some(publisher) => {
-                        let result = publisher.publish(&key, counts);
+                        let result = publisher.publish(key.as_str(), counts);
                         publishers.insert(key.as_str().to_owned(), publisher);
                         result
                     }
-                    None => mwi::publish(&key, counts),
+                    None => mwi::publish(key.as_str(), counts),
                 }
             } else {
-                mwi::publish_unwatched(&key, counts)
+                mwi::publish_unwatched(key.as_str(), counts)
             };
             log_failure(&key, result);
         }
@@ -176,13 +176,14 @@ fn run(publishers: &mut HashMap<String, mwi::MwiPublisher>, watched: &Watched, j
             let held = publishers.remove(key.as_str());
             let result = if held.is_some() || watched.contains(key.as_str()) {
                 let result = match &held {
-                    Some(publisher) => publisher.publish(&key, lamp_off),
-                    None => mwi::publish(&key, lamp_off),
+                    Some(publisher) => publisher.publish(key.as_str(), lamp_off),
+                    None => mwi::publish(key.as_str(), lamp_off),
                 };
-                mwi::delete(&key);
+                mwi::delete(key.as_str());
                 result
             } else {
-                mwi::publish_unwatched(&key, lamp_off).and_then(|()| mwi::clear_unwatched(&key))
+                mwi::publish_unwatched(key.as_str(), lamp_off)
+                    .and_then(|()| mwi::clear_unwatched(key.as_str()))
             };
             log_failure(&key, result);
         }

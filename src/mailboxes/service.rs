@@ -12,7 +12,8 @@ use regex::Regex;
 use super::publishing::{Job, Publishing};
 use crate::domain::counts::MwiCounts;
 use crate::domain::store::{MailboxKey, MailboxRecord, MailboxStore, Source, StoreError, UpdateOutcome};
-use crate::host::module::{self, LoadedSlot};
+use crate::domain::sync;
+use crate::host::module::{Installed, LoadedSlot};
 
 /// The store and its publishing.
 pub struct MailboxService {
@@ -35,7 +36,7 @@ impl MailboxService {
     fn lock(&self) -> MutexGuard<'_, MailboxStore> {
         // A panic while holding the lock leaves the store consistent (it commits before it
         // changes its index), so a poisoned lock is still usable.
-        module::lock(&self.store)
+        sync::lock(&self.store)
     }
 
     /// Waits until every change stored so far is on the MWI bus (`mwi show state`, CLI writes).
@@ -176,12 +177,8 @@ pub fn current() -> Option<Arc<MailboxService>> {
     CURRENT.get()
 }
 
-/// Makes `service` the current one (at load).
-pub fn install(service: Arc<MailboxService>) {
-    CURRENT.install(service);
-}
-
-/// Forgets the current service (at unload, after every handler is unregistered).
-pub fn uninstall() {
-    CURRENT.clear();
+/// Makes `service` the current one until the returned guard drops (at unload, after every
+/// handler that reads it is unregistered).
+pub fn install(service: Arc<MailboxService>) -> Installed<MailboxService> {
+    CURRENT.install(service)
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::key::{MailboxKey, MailboxKeyError};
 use crate::domain::counts::{parse_count, CountError, MwiCounts};
-use crate::domain::state_commands::printable;
+use crate::domain::text::printable;
 
 /// The astdb family res_mwi_external's records live in (sorcery's default astdb wizard).
 pub const RES_MWI_EXTERNAL_FAMILY: &str = "mwi_external/mailboxes";

@@ -35,7 +35,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, StatementStatus};
 
 use crate::domain::counts::MwiCounts;
-use crate::domain::state_commands::printable;
+use crate::domain::text::printable;
 
 /// The schema this code reads and writes, kept in the file's `PRAGMA user_version`.
 pub const SCHEMA_VERSION: i32 = 1;

@@ -69,7 +69,7 @@ impl Source {
                 } else if let Some(name) = text.strip_prefix(SUBSCRIPTION_PREFIX) {
                     Ok(Self::Subscription { name: name.to_owned() })
                 } else {
-                    Err(SourceError { text: crate::domain::state_commands::printable(text) })
+                    Err(SourceError { text: crate::domain::text::printable(text) })
                 }
             }
         }
