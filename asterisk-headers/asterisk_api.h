@@ -15,4 +15,5 @@
 #include "app.h"
 #include "pjsip_request.h"
 #include "sorcery.h"
+#include "taskprocessor.h"
 #endif

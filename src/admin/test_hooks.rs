@@ -10,7 +10,7 @@ use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome};
 use crate::host::mwi;
 
-pub static COMMANDS: [CliCommand; 7] = [
+pub static COMMANDS: [CliCommand; 8] = [
     CliCommand {
         command: c"mwi test panic",
         summary: c"Test build only: panic inside a CLI handler",
@@ -58,6 +58,13 @@ pub static COMMANDS: [CliCommand; 7] = [
         summary: c"Test build only: switch the NOTIFY arrival-order check",
         usage: c"Usage: mwi test arrival-check on|off\n",
         run: arrival_check,
+        complete: None,
+    },
+    CliCommand {
+        command: c"mwi test pacing",
+        summary: c"Test build only: switch publishing's pacing",
+        usage: c"Usage: mwi test pacing on|off\n       Off, publishing never waits for an overloaded Asterisk.\n",
+        run: pacing,
         complete: None,
     },
 ];
@@ -143,5 +150,17 @@ fn arrival_check(call: &CliCall) -> CliOutcome {
     };
     crate::incoming::ARRIVAL_CHECK.store(on, std::sync::atomic::Ordering::Relaxed);
     call.print(&format!("arrival check {}\n", if on { "on" } else { "off" }));
+    CliOutcome::Success
+}
+
+fn pacing(call: &CliCall) -> CliOutcome {
+    let on = match call.args_after(3).as_slice() {
+        ["on"] => true,
+        ["off"] => false,
+        _ => return CliOutcome::ShowUsage,
+    };
+    let Some(service) = crate::mailboxes::service::current() else { return CliOutcome::Failure };
+    service.pacing().set_enabled(on);
+    call.print(&format!("pacing {}\n", if on { "on" } else { "off" }));
     CliOutcome::Success
 }

@@ -130,29 +130,46 @@ impl<J> PublishQueue<J> {
         self.progress.notify_all();
     }
 
-    /// The worker's loop: takes the waiting jobs a batch at a time and gives each to `each`, in
-    /// push order; returns when closed and empty. `each` must not push or settle on this queue.
-    pub fn run(&self, mut each: impl FnMut(J)) {
-        let mut batch = VecDeque::new();
+    /// Whether `close` was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// The worker's loop: takes up to `batch` waiting jobs at a time and gives each to `each`,
+    /// in push order; returns when closed and empty. `between` is called before each batch
+    /// ([`Between::Batch`], where a pacer may wait) and when the queue ran dry
+    /// ([`Between::Idle`]). Neither may push or settle on this queue.
+    pub fn run(&self, batch: usize, mut between: impl FnMut(Between), mut each: impl FnMut(J)) {
+        let batch = batch.max(1);
+        let mut taken = VecDeque::new();
         loop {
+            let mut s = self.lock();
+            if s.jobs.is_empty() && !s.closed {
+                drop(s);
+                between(Between::Idle);
+                s = self.lock();
+            }
+            while s.jobs.is_empty() && !s.closed {
+                s.worker_idle = true;
+                s = wait(&self.work, s);
+            }
+            s.worker_idle = false;
+            if s.jobs.is_empty() {
+                return;
+            }
+            drop(s);
+            between(Between::Batch);
             {
                 let mut s = self.lock();
-                while s.jobs.is_empty() && !s.closed {
-                    s.worker_idle = true;
-                    s = wait(&self.work, s);
-                }
-                s.worker_idle = false;
-                if s.jobs.is_empty() {
-                    return;
-                }
-                std::mem::swap(&mut s.jobs, &mut batch);
+                let n = batch.min(s.jobs.len());
+                taken.extend(s.jobs.drain(..n));
                 if s.waiters > 0 {
                     // The queue has room again for a push waiting at the cap.
                     self.progress.notify_all();
                 }
             }
-            let n = batch.len() as u64;
-            batch.drain(..).for_each(&mut each);
+            let n = taken.len() as u64;
+            taken.drain(..).for_each(&mut each);
             let mut s = self.lock();
             s.done += n;
             if s.waiters > 0 {
@@ -160,6 +177,15 @@ impl<J> PublishQueue<J> {
             }
         }
     }
+}
+
+/// Where the worker's loop stands when it calls `between`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Between {
+    /// A batch is about to be taken.
+    Batch,
+    /// No job is waiting: the worker is about to wait for one.
+    Idle,
 }
 
 #[cfg(test)]
@@ -175,7 +201,7 @@ mod tests {
         let q = PublishQueue::new(16);
         let mut seen = Vec::new();
         thread::scope(|s| {
-            let worker = s.spawn(|| q.run(|j: (usize, u32)| seen.push(j)));
+            let worker = s.spawn(|| q.run(usize::MAX, |_| {}, |j: (usize, u32)| seen.push(j)));
             let writers: Vec<_> = (0..4)
                 .map(|w| {
                     let q = &q;
@@ -203,12 +229,16 @@ mod tests {
                 q.push(i);
             }
             s.spawn(|| {
-                q.run(|i| {
-                    if i == 99 {
-                        thread::sleep(Duration::from_millis(50));
-                        finished.store(true, Ordering::SeqCst);
-                    }
-                })
+                q.run(
+                    usize::MAX,
+                    |_| {},
+                    |i| {
+                        if i == 99 {
+                            thread::sleep(Duration::from_millis(50));
+                            finished.store(true, Ordering::SeqCst);
+                        }
+                    },
+                )
             });
             assert_eq!(q.settle(LONG), Settled::Done);
             assert!(finished.load(Ordering::SeqCst), "settle returned before job 99 was done");
@@ -243,7 +273,7 @@ mod tests {
             released.store(true, Ordering::SeqCst);
             let mut seen = Vec::new();
             let worker = s.spawn(|| {
-                q.run(|j| seen.push(j));
+                q.run(usize::MAX, |_| {}, |j| seen.push(j));
                 seen
             });
             blocked.join().unwrap();
@@ -259,8 +289,61 @@ mod tests {
         (0..5_000).for_each(|i| q.push(i));
         q.close();
         let mut n = 0;
-        q.run(|_| n += 1);
+        q.run(usize::MAX, |_| {}, |_| n += 1);
         assert_eq!(n, 5_000);
         assert_eq!(q.pending(), 0);
+    }
+
+    #[test]
+    fn batches_are_bounded_and_a_pacer_runs_before_each() {
+        let q = PublishQueue::new(10_000);
+        (0..100).for_each(|i| q.push(i));
+        q.close();
+        let mut log: Vec<String> = Vec::new();
+        let log_cell = std::cell::RefCell::new(&mut log);
+        q.run(
+            8,
+            |b| log_cell.borrow_mut().push(format!("{b:?}")),
+            |j| log_cell.borrow_mut().push(j.to_string()),
+        );
+        // 13 batches (12 of 8 and one of 4), each announced; jobs in order; none lost.
+        let batches = log.iter().filter(|l| *l == "Batch").count();
+        assert_eq!(batches, 13);
+        let jobs: Vec<u32> = log.iter().filter_map(|l| l.parse().ok()).collect();
+        assert_eq!(jobs, (0..100).collect::<Vec<_>>());
+        let first_batch_end = log.iter().skip(1).position(|l| l == "Batch").unwrap() + 1;
+        assert_eq!(first_batch_end, 9, "{log:?}");
+    }
+
+    #[test]
+    fn the_worker_says_when_it_runs_dry() {
+        let q = PublishQueue::new(16);
+        let idles = std::sync::atomic::AtomicUsize::new(0);
+        thread::scope(|s| {
+            let worker = s.spawn(|| {
+                q.run(
+                    4,
+                    |b| {
+                        if b == Between::Idle {
+                            idles.fetch_add(1, Ordering::SeqCst);
+                        }
+                    },
+                    |_: u32| {},
+                )
+            });
+            let wait_for = |n: usize| {
+                let deadline = Instant::now() + LONG;
+                while idles.load(Ordering::SeqCst) < n && Instant::now() < deadline {
+                    thread::sleep(Duration::from_millis(1));
+                }
+                idles.load(Ordering::SeqCst) >= n
+            };
+            assert!(wait_for(1), "idle before the first job");
+            q.push(1);
+            assert_eq!(q.settle(LONG), Settled::Done);
+            assert!(wait_for(2), "idle again after the job");
+            q.close();
+            worker.join().unwrap();
+        });
     }
 }

@@ -14,6 +14,7 @@ pub mod mwi;
 pub mod pjsip;
 // Private: code outside `host` that names a raw binding does not compile.
 mod sys;
+pub mod taskprocessor;
 pub mod thread;
 pub mod voicemail;
 

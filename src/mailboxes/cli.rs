@@ -7,7 +7,7 @@ use crate::domain::state_commands;
 use crate::domain::store::{Source, UpdateOutcome};
 use crate::host::cli::{CliCall, CliCommand, CliOutcome, Completion};
 
-pub static COMMANDS: [CliCommand; 7] = [
+pub static COMMANDS: [CliCommand; 8] = [
     CliCommand {
         command: c"mwi update mailbox",
         summary: c"Set the counts of an external mailbox",
@@ -57,7 +57,41 @@ pub static COMMANDS: [CliCommand; 7] = [
         run: delete_all,
         complete: None,
     },
+    CliCommand {
+        command: c"mwi show status",
+        summary: c"Show res_mwi_hub's status",
+        usage: c"Usage: mwi show status\n       Shows the stored mailboxes, how far the republish at load got, and how long\n       publishing was held back while Asterisk was overloaded.\n",
+        run: status,
+        complete: None,
+    },
 ];
+
+fn status(call: &CliCall) -> CliOutcome {
+    use super::republish::Phase;
+    use crate::domain::status::{format_status, RepublishLine, StatusFacts};
+    let Some(s) = service::current() else {
+        call.print("Error: the external-mailbox store is not available (see the Asterisk log).\n");
+        return CliOutcome::Failure;
+    };
+    let r = s.republish_progress().report();
+    let republish = match r.phase {
+        Phase::WaitingForBoot => RepublishLine::WaitingForBoot,
+        Phase::Running => {
+            RepublishLine::Running { published: r.published, total: r.total, elapsed: r.elapsed }
+        }
+        Phase::Done => RepublishLine::Done { published: r.published, took: r.elapsed },
+        Phase::Stopped => RepublishLine::Stopped { published: r.published, total: r.total },
+    };
+    let (pacing, watched_queues) = s.pacing().stats();
+    call.print(&format_status(&StatusFacts {
+        version: env!("CARGO_PKG_VERSION"),
+        stored: s.len(),
+        republish,
+        pacing,
+        watched_queues,
+    }));
+    CliOutcome::Success
+}
 
 /// Runs `f` with the loaded service, or says there is none. Returns once what `f` changed is
 /// on the MWI bus, so an admin's next `mwi show state` shows it.

@@ -6,6 +6,7 @@
 pub mod ami;
 pub mod cli;
 pub mod migrate;
+pub mod pacing;
 pub mod provider;
 mod publishing;
 pub mod republish;

@@ -14,8 +14,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::pacing::Pacing;
 use crate::domain::counts::MwiCounts;
-use crate::domain::publish_queue::{PublishQueue, Settled};
+use crate::domain::publish_queue::{Between, PublishQueue, Settled};
 use crate::domain::store::MailboxKey;
 use crate::host::guard;
 use crate::host::log::{ast_error, ast_warning};
@@ -30,6 +31,9 @@ const CAP: usize = 1024;
 /// How long a reader waits for the bus to catch up before it goes on with a warning (only a
 /// wedged Asterisk core takes that long; an Asterisk thread must not hang on us forever).
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Jobs published between two looks at Asterisk's load (see `pacing`).
+const BATCH: usize = 8;
 
 /// What the publishing thread does.
 pub enum Job {
@@ -81,6 +85,7 @@ fn log_failure(key: &MailboxKey, result: Result<(), mwi::MwiError>) {
 pub struct Publishing {
     queue: Arc<PublishQueue<Job>>,
     watched: Arc<Watched>,
+    pacing: Arc<Pacing>,
     thread: Option<OwnThread>,
 }
 
@@ -88,17 +93,31 @@ impl Publishing {
     pub fn start() -> Result<Self, String> {
         let queue = Arc::new(PublishQueue::new(CAP));
         let watched = Arc::new(Watched::default());
-        let (worker, seen) = (queue.clone(), watched.clone());
+        let pacing = Arc::new(Pacing::new());
+        let (worker, seen, pace) = (queue.clone(), watched.clone(), pacing.clone());
         let thread = OwnThread::spawn("mwi_hub_publish", move || {
             let mut publishers: HashMap<String, mwi::MwiPublisher> = HashMap::new();
-            worker.run(|job| {
-                // One job's panic must not stop the thread: writers would wait on it forever.
-                guard::entry_or("res_mwi_hub publishing", (), || run(&mut publishers, &seen, job))
-            });
+            worker.run(
+                BATCH,
+                |between| match between {
+                    // Once closed (unload), the rest is published at once: at most CAP jobs.
+                    Between::Batch => pace.wait_for_room(|| worker.is_closed()),
+                    Between::Idle => pace.idle(),
+                },
+                |job| {
+                    // One job's panic must not stop the thread: writers would wait on it forever.
+                    guard::entry_or("res_mwi_hub publishing", (), || run(&mut publishers, &seen, job))
+                },
+            );
             // The publishers are released here, on our thread, before the join returns.
         })
         .map_err(|errno| format!("could not start the MWI publishing thread (error {errno})"))?;
-        Ok(Self { queue, watched, thread: Some(thread) })
+        Ok(Self { queue, watched, pacing, thread: Some(thread) })
+    }
+
+    /// What holds publishing back while Asterisk is overloaded.
+    pub fn pacing(&self) -> &Pacing {
+        &self.pacing
     }
 
     /// The mailboxes some module watched since load.

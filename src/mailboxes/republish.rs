@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::service::{self, MailboxService};
+use crate::domain::sync::lock;
 use crate::host::log::{self, ast_verb, ast_warning};
 use crate::host::mwi::{self, MwiObserver};
 use crate::host::thread::OwnThread;
@@ -44,47 +45,121 @@ pub fn publish_watched(service: &MailboxService) -> usize {
     service.publish_stored(watched.iter().map(String::as_str))
 }
 
-/// Mailboxes published per hold of the store lock: one publish costs Asterisk up to ~10 ms at
-/// a million states, and an AMI update waiting behind a chunk must not wait long.
+/// Mailboxes published per hold of the store lock (and per look at Asterisk's load): one
+/// publish costs Asterisk up to ~10 ms at a million states, and an AMI update waiting behind a
+/// chunk must not wait long.
 const CHUNK: usize = 8;
+
+/// Where the background republish stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// Waiting for Asterisk to be fully booted.
+    #[default]
+    WaitingForBoot,
+    Running,
+    Done,
+    /// Stopped by an unload before the end (the rest is republished at the next load).
+    Stopped,
+}
+
+/// Progress of the background republish, for `mwi show status`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProgressReport {
+    pub phase: Phase,
+    /// Mailboxes with messages to put back on the bus.
+    pub total: usize,
+    pub published: usize,
+    /// Since the republish started (while running), or how long it took.
+    pub elapsed: std::time::Duration,
+}
+
+#[derive(Default)]
+pub struct Progress {
+    state: std::sync::Mutex<(ProgressReport, Option<Instant>)>,
+}
+
+impl Progress {
+    fn update(&self, f: impl FnOnce(&mut ProgressReport, &mut Option<Instant>)) {
+        let mut s = lock(&self.state);
+        let (report, started) = &mut *s;
+        f(report, started);
+    }
+
+    pub fn report(&self) -> ProgressReport {
+        let s = lock(&self.state);
+        let (mut report, started) = *s;
+        if let (Phase::Running, Some(t)) = (report.phase, started) {
+            report.elapsed = t.elapsed();
+        }
+        report
+    }
+}
 
 /// The background republish; stopping it (drop) waits for the thread.
 pub struct Republisher {
     stop: Arc<AtomicBool>,
+    service: Arc<MailboxService>,
     thread: Option<OwnThread>,
 }
 
 impl Republisher {
     pub fn start(service: Arc<MailboxService>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let (flag, svc) = (stop.clone(), service.clone());
         let thread = OwnThread::spawn("mwi_hub_republish", move || {
+            let stopped = || flag.load(Ordering::Relaxed);
+            let progress = svc.republish_progress();
             while !log::fully_booted() {
-                if flag.load(Ordering::Relaxed) {
+                if stopped() {
+                    progress.update(|r, _| r.phase = Phase::Stopped);
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
             let started = Instant::now();
-            let ids = service.ids_with_messages();
+            let ids = svc.ids_with_messages();
+            progress.update(|r, t| {
+                *r = ProgressReport { phase: Phase::Running, total: ids.len(), ..ProgressReport::default() };
+                *t = Some(started);
+            });
+            let pacing = svc.pacing();
+            pacing.set_background(true);
             let mut published = 0;
             for chunk in ids.chunks(CHUNK) {
-                if flag.load(Ordering::Relaxed) {
-                    return;
+                // Asterisk first: wait while it is overloaded (see `pacing`).
+                pacing.wait_for_room(stopped);
+                if stopped() {
+                    break;
                 }
-                published += service.publish_stored(chunk.iter().map(String::as_str));
+                // Queued live changes go first: this waits for them (see publish_stored).
+                published += svc.publish_stored(chunk.iter().map(String::as_str));
+                progress.update(|r, _| r.published = published);
             }
-            ast_verb!(
-                2,
-                "res_mwi_hub: republished {published} external mailboxes with messages in {:?}",
-                started.elapsed()
-            );
+            pacing.set_background(false);
+            let took = started.elapsed();
+            let phase = if stopped() { Phase::Stopped } else { Phase::Done };
+            progress.update(|r, _| {
+                r.phase = phase;
+                r.elapsed = took;
+            });
+            if phase == Phase::Done {
+                ast_verb!(
+                    2,
+                    "res_mwi_hub: republished {published} external mailboxes with messages in {took:?}"
+                );
+            } else {
+                ast_verb!(
+                    2,
+                    "res_mwi_hub: republish stopped by unload after {published} of {} mailboxes ({took:?}); the rest is published at the next load",
+                    ids.len()
+                );
+            }
         });
         match thread {
-            Ok(t) => Self { stop, thread: Some(t) },
+            Ok(t) => Self { stop, service, thread: Some(t) },
             Err(errno) => {
                 ast_warning!("res_mwi_hub: no background republish thread (error {errno}); stored mailboxes are published when watched or updated");
-                Self { stop, thread: None }
+                Self { stop, service, thread: None }
             }
         }
     }
@@ -92,6 +167,10 @@ impl Republisher {
 
 impl Drop for Republisher {
     fn drop(&mut self) {
+        // Unloading: from here on neither the republish nor the live queue waits for Asterisk
+        // (what is queued, at most the queue's cap, is published at once), so unload and
+        // shutdown are never held up by pacing.
+        self.service.pacing().stop_waiting();
         self.stop.store(true, Ordering::Relaxed);
         // Dropping the thread joins it.
         drop(self.thread.take());

@@ -20,6 +20,7 @@ pub struct MailboxService {
     store: Mutex<MailboxStore>,
     /// Declared after `store`: dropped last, so the queue drains after the last write.
     publishing: Publishing,
+    republish: super::republish::Progress,
 }
 
 /// Wall-clock time in unix milliseconds, as the store records it.
@@ -30,13 +31,27 @@ pub fn now_ms() -> i64 {
 impl MailboxService {
     /// Starts the publishing thread; Err when it cannot be started.
     pub fn new(store: MailboxStore) -> Result<Self, String> {
-        Ok(Self { store: Mutex::new(store), publishing: Publishing::start()? })
+        Ok(Self {
+            store: Mutex::new(store),
+            publishing: Publishing::start()?,
+            republish: super::republish::Progress::default(),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, MailboxStore> {
         // A panic while holding the lock leaves the store consistent (it commits before it
         // changes its index), so a poisoned lock is still usable.
         sync::lock(&self.store)
+    }
+
+    /// What holds publishing (live changes and the republish) back while Asterisk is overloaded.
+    pub fn pacing(&self) -> &super::pacing::Pacing {
+        self.publishing.pacing()
+    }
+
+    /// How far the background republish got.
+    pub fn republish_progress(&self) -> &super::republish::Progress {
+        &self.republish
     }
 
     /// Waits until every change stored so far is on the MWI bus (`mwi show state`, CLI writes).

@@ -16,6 +16,7 @@
 #include <asterisk/paths.h>
 #include <asterisk/app.h>
 #include <asterisk/sorcery.h>
+#include <asterisk/taskprocessor.h>
 #include <asterisk/res_pjsip.h>
 #include <pjsip/sip_util.h>
 #include <stddef.h>
