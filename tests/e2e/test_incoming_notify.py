@@ -7,6 +7,7 @@ vmfixed (127.0.0.4) has 3000@default; vmauth (127.0.0.5) must authenticate; vmno
 events, `mwi show state`, `mwi show mailbox` and the NOTIFYs phones receive.
 """
 import itertools
+import threading
 import time
 
 import pytest
@@ -170,20 +171,50 @@ def test_endpoint_without_mapping_is_answered_by_asterisk(hub):
 
 
 # The ordering tests send over one TCP connection: what is sent last is received last, so only
-# pjsip's workers (which run NOTIFYs of different Call-IDs in parallel) can make the final
-# state stale. They run on the test build, whose side record of the newest-received NOTIFY
+# pjsip's workers (which run NOTIFYs of different Call-IDs in parallel) can make a state stale.
+# They run on the test build, whose side record of the newest-received NOTIFY
 # (`newest_arrival`) checks that premise, and whose arrival-order check can be switched off
 # (RES_MWI_HUB_ARRIVAL_CHECK=off) to watch them fail.
 
-def test_last_of_20000_notifies_wins(ordering_hub):
+class PublishedCounts(threading.Thread):
+    """Reads, while a burst runs, the New count of every MessageWaiting event for `mailbox` (in
+    publish order) until one carries `last`. Over TCP a NOTIFY received later carries a
+    higher count, so newest-wins means these only ever grow: one step back is a stale state
+    published, even if a later NOTIFY put it right again."""
+
+    def __init__(self, ami, mailbox, last):
+        super().__init__()
+        self.ami, self.mailbox, self.last = ami, mailbox, last
+        self.news, self.error = [], None
+        self.start()
+
+    def run(self):
+        mine = message_waiting(self.mailbox)
+        try:
+            for m in self.ami.events_until(lambda m: mine(m) and m["New"] == str(self.last)):
+                if mine(m) and int(m["New"]) > 0:   # 0/0: the delete before the burst
+                    self.news.append(int(m["New"]))
+        except Exception as e:  # noqa: BLE001 - reported by steps_back
+            self.error = e
+
+    def steps_back(self):
+        self.join(timeout=WAIT)
+        assert not self.is_alive() and self.error is None, f"never saw New {self.last}: {self.error!r}"
+        return [(a, b) for a, b in zip(self.news, self.news[1:]) if b <= a]
+
+
+def test_last_of_20000_notifies_wins(ordering_hub, ami):
     """20,000 NOTIFYs with increasing counts at 2,000/s over TCP: pjsip workers run them in
-    parallel, yet the final state, and the phone's last NOTIFY, carry the last count sent."""
+    parallel, yet every published state is newer than the one before, and the final state,
+    and the phone's last NOTIFY, carry the last count sent."""
     hub = ordering_hub
     phone = Phone("phone1001", 5064)
     try:
         hub.cli("mwi delete mailbox 1001@remote")
+        published = PublishedCounts(ami, "1001@remote", 20000)
         res = sipp("vm_notify.xml", "-s", "1001", calls=20000, rate=2000, timeout=120, transport="tcp")
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+        assert published.steps_back() == []
         # Every NOTIFY is answered (sipp waited for all 20,000 200s) and the last sent was the
         # last received: the state must be its counts.
         assert newest_arrival(hub, "1001@remote") == (20000, 2, 0)
@@ -203,14 +234,17 @@ def test_last_of_20000_notifies_wins(ordering_hub):
         phone.close()
 
 
-def test_last_of_a_burst_wins_every_time(ordering_hub):
-    """5,000 NOTIFYs over TCP as fast as sipp sends them, three times: the last count sent is
-    the stored and published state after every burst."""
+def test_last_of_a_burst_wins_every_time(ordering_hub, ami):
+    """5,000 NOTIFYs over TCP as fast as sipp sends them, three times: every published state
+    is newer than the one before, and the last count sent is the stored and published state
+    after every burst."""
     hub = ordering_hub
     for run in range(3):
         hub.cli("mwi delete mailbox 1003@remote")
+        published = PublishedCounts(ami, "1003@remote", 5000)
         res = sipp("vm_notify.xml", "-s", "1003", calls=5000, rate=20000, timeout=60, transport="tcp")
         assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+        assert published.steps_back() == [], run
         assert newest_arrival(hub, "1003@remote") == (5000, 2, 0), run
         assert (stored_counts(hub, "1003@remote"), mwi_state(hub, "1003@remote")) == ((5000, 2, 0),) * 2, run
 
