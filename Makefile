@@ -72,7 +72,10 @@ run: build sandbox
 	$(ASTERISK) configure
 	$(ASTERISK) install $(MODULE)
 	$(ASTERISK) start
-	@$(ASTERISK) cli "module load res_mwi_hub.so"
+	@# The sandbox's modules.conf loads res_mwi_hub at boot: load it only if that failed,
+	@# and say what happened either way.
+	@if ! $(ASTERISK) cli "module show like res_mwi_hub" | grep -q "res_mwi_hub.so .* Running "; then \
+	    echo "res_mwi_hub was not loaded at boot; loading it:"; $(ASTERISK) cli "module load res_mwi_hub.so"; fi
 	@if [ -t 0 ]; then chroot $(SANDBOX) /usr/sbin/asterisk -r; \
 	else $(ASTERISK) cli "module show like res_mwi_hub"; echo "Asterisk is running; 'make stop' ends it."; fi
 

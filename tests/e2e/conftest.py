@@ -20,6 +20,12 @@ MODULE = os.environ.get("MODULE", str(ROOT / "target/release/libres_mwi_hub.so")
 TEST_MODULE = os.environ.get("TEST_MODULE", str(ROOT / "target/test-hooks/release/libres_mwi_hub.so"))
 FULL_LOG = SANDBOX / "var/log/asterisk/full"
 SIPP_DIR = Path(__file__).resolve().parent / "sipp"
+# asterisk.sh starts Asterisk in the sandbox root with -g; the kernel's core_pattern is read
+# once so a crash report can say where a core went when it is not a file there.
+CORE_DIR = SANDBOX
+# Every wait below is a deadline sized for a loaded machine (CI runners, both cores busy):
+# it returns as soon as its condition holds, so an idle machine does not pay for it.
+WAIT = 30.0
 
 
 class Asterisk:
@@ -33,13 +39,16 @@ class Asterisk:
                              capture_output=True, text=True, timeout=timeout)
         return res.stdout + res.stderr
 
-    def wait_cli(self, command, needle, timeout=10.0):
-        """Output of `command` once it contains `needle` (background work may lag a moment)."""
+    def wait_cli(self, command, needle, timeout=WAIT):
+        """Output of `command` once it contains `needle` (background work may lag); fails the
+        test, showing the last output, when it never does within `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             out = self.cli(command)
-            if needle in out or time.monotonic() > deadline:
+            if needle in out:
                 return out
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{command!r} never printed {needle!r} in {timeout} s; last output:\n{out}")
             time.sleep(0.1)
 
     def pid(self):
@@ -50,6 +59,21 @@ class Asterisk:
 
     def alive(self):
         return self.pid() is not None and "System uptime" in self.cli("core show uptime")
+
+    def exits(self):
+        """Every Asterisk exit asterisk.sh recorded: [(pid, status)], status 128+N for signal N."""
+        return [tuple(int(f) for f in line.split()) for line in self.control("exits").splitlines() if line.strip()]
+
+    def assert_survived(self, pid):
+        """Asterisk is still process `pid` and answering: it neither crashed, exited nor was
+        restarted since `pid` was read. Judged by the process, never by the log: a crash
+        writes nothing there."""
+        ended = [status for p, status in self.exits() if p == pid]
+        assert not ended, f"Asterisk (pid {pid}) exited with status {ended[0]}" + crash_hint(ended[0])
+        assert self.pid() == pid, f"Asterisk is now pid {self.pid()}, not {pid}: it was restarted"
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        assert state not in ("Z", "X"), f"Asterisk (pid {pid}) is dead (state {state})"
+        assert "System uptime" in self.cli("core show uptime"), "Asterisk does not answer its CLI"
 
     def install(self, so):
         self.control("install", so)
@@ -82,14 +106,20 @@ class Asterisk:
         out = self.cli("module unload res_mwi_hub.so")
         assert "Unloaded res_mwi_hub.so" in out, out
 
-    def unload_patiently(self, attempts, pause):
+    def unload_patiently(self, timeout=WAIT, pause=0.02):
         """Unloads as an admin does under traffic: unload is refused while a call of ours (CLI,
-        AMI or a NOTIFY) is still running after a short wait, so try again. True once unloaded."""
-        for _ in range(attempts):
-            if "Unloaded res_mwi_hub.so" in self.cli("module unload res_mwi_hub.so"):
-                return True
+        AMI or a NOTIFY) is still running after a short wait, so try again. Returns how many
+        attempts were refused; fails the test if none succeeded within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        refused = 0
+        while True:
+            out = self.cli("module unload res_mwi_hub.so")
+            if "Unloaded res_mwi_hub.so" in out:
+                return refused
+            refused += 1
+            if time.monotonic() > deadline:
+                raise AssertionError(f"unload refused {refused} times in {timeout} s; last: {out}")
             time.sleep(pause)
-        return False
 
     def ensure_loaded(self):
         if self.module_status() != "Running":
@@ -106,6 +136,18 @@ class Asterisk:
         self.load()
 
 
+def crash_hint(status):
+    if status <= 128:
+        return ""
+    pattern = Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    return f" (signal {status - 128}; core_pattern {pattern!r}, cores: {[str(c) for c in core_files()]})"
+
+
+def core_files():
+    """Core files in Asterisk's working directory, with their modification times."""
+    return {(str(c), c.stat().st_mtime_ns) for c in CORE_DIR.glob("core*") if c.is_file()}
+
+
 class LogWatch:
     """The lines the Asterisk log gains from now on."""
 
@@ -117,7 +159,7 @@ class LogWatch:
             f.seek(self.offset)
             return f.read().decode("utf-8", "replace")
 
-    def wait_for(self, pattern, timeout=5.0):
+    def wait_for(self, pattern, timeout=WAIT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if re.search(pattern, self.text()):
@@ -183,7 +225,7 @@ class Ami:
                 return msg
             self.pending.append(msg)
 
-    def wait_event(self, predicate, timeout=5.0):
+    def wait_event(self, predicate, timeout=WAIT):
         deadline = time.monotonic() + timeout
         for i, msg in enumerate(self.pending):
             if "Event" in msg and predicate(msg):
@@ -205,7 +247,8 @@ class Ami:
             self.pending.append(msg)
 
     def drain(self, seconds):
-        """Every event arriving within `seconds`."""
+        """Every message arriving within `seconds`. Only for counting what arrives: that an
+        event did not arrive is shown with `events_until` (a later event as a barrier)."""
         got = list(self.pending)
         self.pending = []
         deadline = time.monotonic() + seconds
@@ -221,6 +264,17 @@ class Ami:
             finally:
                 self.sock.settimeout(10)
 
+    def events_until(self, predicate, timeout=WAIT):
+        """Every event up to and including the first matching `predicate`. The bus delivers in
+        publish order, so publishing a marker after an action and reading up to it shows
+        everything the action published, however slowly the machine runs."""
+        got = []
+        while True:
+            msg = self.wait_event(lambda m: True, timeout=timeout)
+            got.append(msg)
+            if predicate(msg):
+                return got
+
     def close(self):
         try:
             self.sock.sendall(b"Action: Logoff\r\n\r\n")
@@ -233,12 +287,18 @@ def message_waiting(mailbox):
     return lambda m: m.get("Event") == "MessageWaiting" and m.get("Mailbox") == mailbox
 
 
-def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False, source="127.0.0.2"):
+def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False, source="127.0.0.2", transport="udp"):
     """Run sipp from `source` (127.0.0.2 is endpoint vmtrunk, 127.0.0.4 vmfixed) against the
-    sandbox's UDP transport."""
+    sandbox's UDP transport, or with transport="tcp" over one TCP connection: the kernel may
+    drop UDP datagrams under load (sipp resends them 500 ms later, out of order), so only
+    over TCP is the request sent last the one received last."""
     cmd = ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / scenario), "-i", source, "-p", "0",
            "-m", str(calls), "-nostdin", "-timeout", f"{timeout}s", "-trace_err",
            "-error_file", "/tmp/res_mwi_hub_sipp_err.log"]
+    if transport == "tcp":
+        cmd += ["-t", "t1"]
+    else:
+        assert transport == "udp", transport
     if rate:
         cmd += ["-r", str(rate)]
     cmd += list(args)
@@ -266,7 +326,13 @@ class Phone:
             ["sipp", "-sf", str(SIPP_DIR / "phone_notify_uas.xml"), "-i", "127.0.0.3", "-p", str(port),
              "-m", "100000", "-nostdin", "-trace_msg", "-message_file", str(self.log)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        # Listening once its port is bound (Asterisk resends a NOTIFY that found it closed).
+        wanted = f"0300007F:{port:04X}"
+        deadline = time.monotonic() + WAIT
+        while wanted not in Path("/proc/net/udp").read_text():
+            assert self.uas.poll() is None, f"phone sipp exited with {self.uas.returncode}"
+            assert time.monotonic() < deadline, f"phone sipp never bound 127.0.0.3:{port}"
+            time.sleep(0.05)
 
     def notify_bodies(self):
         """Bodies of the NOTIFYs received so far, oldest first."""
@@ -280,7 +346,7 @@ class Phone:
             bodies.append(body.strip())
         return bodies
 
-    def wait_for_notify(self, *needles, timeout=10.0):
+    def wait_for_notify(self, *needles, timeout=WAIT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for body in reversed(self.notify_bodies()):
@@ -292,6 +358,20 @@ class Phone:
     def close(self):
         self.uas.kill()
         self.uas.wait(timeout=10)
+
+
+@pytest.fixture(autouse=True)
+def no_crash():
+    """Every test: Asterisk never died of a signal (other than SIGKILL, which tests and
+    asterisk.sh stop send on purpose) and left no core file, whatever the test checked."""
+    ast = Asterisk()
+    exits_before = len(ast.exits())
+    cores_before = core_files()
+    yield
+    crashed = [(p, s) for p, s in ast.exits()[exits_before:] if s > 128 and s != 128 + 9]
+    assert not crashed, f"Asterisk crashed: {crashed}" + crash_hint(crashed[0][1])
+    new_cores = core_files() - cores_before
+    assert not new_cores, f"Asterisk left core files: {sorted(new_cores)}"
 
 
 @pytest.fixture(scope="session")
@@ -326,6 +406,38 @@ def hub_test_build(asterisk):
     asterisk.ensure_unloaded()
     asterisk.install(MODULE)
     asterisk.load()
+
+
+@pytest.fixture
+def ordering_hub(hub_test_build):
+    """The test build for the NOTIFY ordering tests, its arrival-order check set as
+    RES_MWI_HUB_ARRIVAL_CHECK says: `on` (the default, what ships) or `off`, to watch the
+    ordering tests catch a module without it."""
+    setting = os.environ.get("RES_MWI_HUB_ARRIVAL_CHECK", "on")
+    out = hub_test_build.cli(f"mwi test arrival-check {setting}")
+    assert f"arrival check {setting}" in out, out
+    return hub_test_build
+
+
+def newest_arrival(asterisk, mailbox):
+    """(new, old, urgent) of the newest-received NOTIFY any worker handled for `mailbox`, as the
+    test build records it on the side (`mwi test newest-arrival`); None if none was."""
+    out = asterisk.cli(f"mwi test newest-arrival {mailbox}")
+    if "no NOTIFY recorded" in out:
+        return None
+    m = re.search(r"^arrival \d+ new (\d+) old (\d+) urgent (\d+)$", out, re.M)
+    assert m, out
+    return tuple(int(g) for g in m.groups())
+
+
+def stored_counts(asterisk, mailbox):
+    """(new, old, urgent) stored for `mailbox`, per `mwi show mailbox`; None when none is."""
+    out = asterisk.cli(f"mwi show mailbox {mailbox}")
+    if "No external mailbox" in out:
+        return None
+    found = {k: int(v) for k, v in re.findall(r"^(New|Old|Urgent):\s+(-?\d+)", out, re.M)}
+    assert set(found) == {"New", "Old", "Urgent"}, out
+    return found["New"], found["Old"], found["Urgent"]
 
 
 @pytest.fixture

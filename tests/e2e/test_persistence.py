@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 
-from conftest import SANDBOX, Ami, LogWatch, message_waiting
+from conftest import SANDBOX, WAIT, Ami, LogWatch, message_waiting
 
 
 def stored(ast, like):
@@ -32,8 +32,8 @@ def test_restart_keeps_counts_and_republishes_them(hub, ami, phone):
     # Republished at load: a watched mailbox (phone1000's) during load, the others by the
     # background republish moments later; the phone is told.
     assert "New:     6" in hub.cli("mwi show state 1000@default")
-    assert "Urgent:  1" in hub.wait_cli("mwi show state 6000@restart", "Urgent:  1")
-    deadline = time.monotonic() + 15
+    hub.wait_cli("mwi show state 6000@restart", "Urgent:  1")
+    deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline and len(phone.notify_bodies()) <= seen:
         time.sleep(0.2)
     after = phone.notify_bodies()[seen:]
@@ -64,9 +64,9 @@ def test_import_of_res_mwi_external_records(asterisk):
     assert stored(ast, "^700") == {"7000@default": (3, 1, 0), "7001": (0, 9, 0)}
     assert "imported from res_mwi_external" in ast.cli("mwi show mailbox 7000@default")
     # Published by the background republish once Asterisk is fully booted.
-    assert "New:     3" in ast.wait_cli("mwi show state 7000@default", "New:     3")
-    assert "Old:     9" in ast.wait_cli("mwi show state 7001", "Old:     9")
-    assert re.search(r"WARNING.*7002@default.*not imported", log.text())
+    ast.wait_cli("mwi show state 7000@default", "New:     3")
+    ast.wait_cli("mwi show state 7001", "Old:     9")
+    log.wait_for(r"WARNING.*7002@default.*not imported")
     # Once only: a deleted mailbox does not come back at the next start.
     ast.cli("mwi delete mailbox 7000@default")
     ast.restart()
@@ -94,12 +94,15 @@ def test_sigkill_loses_no_acknowledged_update(hub):
     sender = threading.Thread(target=send)
     sender.start()
     pid = ast.pid()
-    deadline = time.monotonic() + 2.0
+    # Killed once 5,000 updates are acknowledged (however long that takes on a busy machine)
+    # with thousands more in flight.
+    deadline = time.monotonic() + WAIT
+    killed = False
     try:
         while True:
-            if time.monotonic() > deadline:
+            if not killed and (len(acked) >= 5000 or time.monotonic() > deadline):
                 os.kill(pid, signal.SIGKILL)
-                deadline = float("inf")
+                killed = True
             msg = client.read_message()
             if msg.get("Response") == "Success" and msg.get("ActionID", "").isdigit():
                 acked[int(msg["ActionID"])] = None
@@ -109,7 +112,8 @@ def test_sigkill_loses_no_acknowledged_update(hub):
         stop.set()
         sender.join(timeout=10)
         client.sock.close()
-    assert len(acked) > 1000, f"only {len(acked)} updates acknowledged before the kill"
+    assert len(acked) >= 5000, f"only {len(acked)} updates acknowledged before the kill"
+    assert (pid, 128 + signal.SIGKILL) in ast.exits(), ast.exits()
     ast.start()
     rows = stored(ast, "@kill$")
     lost = [n for n in acked if rows.get(f"crash{n}@kill", (None,))[0] != n % 1000 + 1]
@@ -156,7 +160,7 @@ def test_unload_load_while_updates_flow(hub):
     try:
         time.sleep(0.5)
         for _ in range(20):
-            ast.unload_patiently(attempts=50, pause=0.02)
+            ast.unload_patiently()
             time.sleep(0.05)
             ast.load()
             time.sleep(0.1)
@@ -165,7 +169,7 @@ def test_unload_load_while_updates_flow(hub):
         t.join(timeout=30)
     print(f"\n{counts}")
     assert errors == []
-    assert ast.pid() == pid and ast.alive()
+    ast.assert_survived(pid)
     assert counts["ok"] > 200 and counts["refused"] > 0, counts
     rows = stored(ast, "@reload$")
     assert {k: v[0] for k, v in rows.items()} == last_ok

@@ -4,6 +4,8 @@
 #   asterisk.sh install SO [NAME]  install a module image atomically (copy to a temp name, mv)
 #   asterisk.sh reset-state        stop Asterisk; forget stored MWI state (our store, astdb records)
 #   asterisk.sh start | stop | restart | status | pid
+#   asterisk.sh exits              every Asterisk exit so far, one per line: PID STATUS
+#                                  (STATUS 128+N: killed by signal N, as the shell reports it)
 #   asterisk.sh wait               wait until FullyBooted
 #   asterisk.sh cli COMMAND...     run a CLI command (asterisk -rx), print its output
 set -euo pipefail
@@ -11,6 +13,7 @@ SANDBOX=${SANDBOX:-/var/cache/res_mwi_hub/sandbox}
 here=$(cd "$(dirname "$0")" && pwd)
 moddir=/usr/lib/x86_64-linux-gnu/asterisk/modules
 log="$SANDBOX/var/log/asterisk/console.out"
+exits="$SANDBOX/var/log/asterisk/exits"
 
 ensure_mounts() {
     mountpoint -q "$SANDBOX/proc" || mount -t proc proc "$SANDBOX/proc"
@@ -51,7 +54,10 @@ start)
     chroot "$SANDBOX" sh -c 'mkdir -p /var/run/asterisk /var/log/asterisk; rm -f /var/run/asterisk/asterisk.ctl /var/run/asterisk/asterisk.pid'
     : > "$log"
     # -f: foreground without console; detached into its own session so the caller can exit.
-    setsid chroot "$SANDBOX" /usr/sbin/asterisk -f -vvv -g </dev/null >"$log" 2>&1 &
+    # A shell waits for it and records how it ended (chroot execs Asterisk: $! is its pid).
+    # -g: a crash leaves a core file in its working directory, the sandbox root.
+    setsid sh -c 'chroot "$1" /usr/sbin/asterisk -f -vvv -g </dev/null & p=$!; wait $p; echo "$p $?" >>"$2"' \
+        sh "$SANDBOX" "$exits" >"$log" 2>&1 &
     "$0" wait
     ;;
 wait)
@@ -72,6 +78,7 @@ stop)
 restart) "$0" stop; "$0" start ;;
 status) if p=$(pid_of); then echo "running (pid $p)"; else echo "stopped"; exit 1; fi ;;
 pid) pid_of ;;
+exits) cat "$exits" 2>/dev/null || true ;;
 cli) shift; cli "$@" ;;
-*) sed -n '2,9p' "$0"; exit 2 ;;
+*) sed -n '2,11p' "$0"; exit 2 ;;
 esac
