@@ -24,7 +24,7 @@ struct State {
     queues: ConsumerQueues,
 }
 
-/// Shared by the publishing thread and the republish: one of them waiting means both wait.
+/// Shared by the publishing thread and the republish.
 pub struct Pacing {
     state: Mutex<State>,
     /// The background republish is running (publishing running dry does not end an episode).
@@ -54,10 +54,15 @@ impl Pacing {
         if stop() {
             return;
         }
-        let mut state = lock(&self.state);
         loop {
-            let load = Load { alert: taskprocessor::overload_alert(), deepest_queue: state.queues.deepest() };
-            let (pace, episode) = state.pacer.check(Instant::now(), load);
+            // The lock is not held while sleeping: `mwi show status` reads the stats meanwhile.
+            let (pace, episode, load) = {
+                let mut state = lock(&self.state);
+                let load =
+                    Load { alert: taskprocessor::overload_alert(), deepest_queue: state.queues.deepest() };
+                let (pace, episode) = state.pacer.check(Instant::now(), load);
+                (pace, episode, load)
+            };
             tell(episode, load);
             match pace {
                 Pace::Go => return,
