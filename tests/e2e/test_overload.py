@@ -107,7 +107,7 @@ def fill_store(ast):
     ast.ensure_loaded()   # the store file exists with its schema
     ast.stop()
     now_ms = int(time.time() * 1000)
-    sql("BEGIN; DELETE FROM mailboxes WHERE id LIKE '%@overload' OR id = '1000@default'; "
+    sql("BEGIN; DELETE FROM mailboxes WHERE id LIKE '%%@overload' OR id = '1000@default'; "
         "WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < %d) "
         "INSERT INTO mailboxes (id, new, old, urgent, source, updated_at_ms) "
         "SELECT printf('ov%%06d@overload', i), i %% 9 + 1, i %% 3, 0, 'ami', %d FROM c; "
@@ -246,7 +246,7 @@ def test_unload_and_graceful_stop_during_a_republish(asterisk):
         # A normal boot (the module loads at boot and republishes in the background).
         ast.stop()
         ast.start()
-        assert "Republish at load:   running" in ast.wait_cli("mwi show status", "Republish at load:   ")
+        ast.wait_cli("mwi show status", "Republish at load:   running")
         pid = ast.pid()
         before = len(ast.exits())
         time.sleep(0.2)
