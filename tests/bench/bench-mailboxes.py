@@ -61,6 +61,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from options_probe import OptionsProbe  # noqa: E402
+
+# One SIP client for the whole run, sending an OPTIONS every 50 ms (0.5 s to answer): each step
+# reports how many got no answer while it ran (0 is the target: res_pjsip drops requests only
+# while Asterisk is overloaded). Requests sent while Asterisk is down are not counted.
+PROBE = None
+
+
+def probe_lost(since, until):
+    """'lost/sent' of the probe's OPTIONS sent between two time.monotonic() values."""
+    if PROBE is None:
+        return "-"
+    sent, lost = PROBE.report(since, until - PROBE.deadline)
+    return f"{len(lost)}/{sent}"
+
 SANDBOX = Path(os.environ.get("SANDBOX", "/var/cache/res_mwi_hub/sandbox"))
 CONTROL = ROOT / "tests" / "sandbox" / "asterisk.sh"
 MODDIR = "/usr/lib/x86_64-linux-gnu/asterisk/modules"
@@ -687,6 +703,7 @@ class Run:
             self.fail(f"{rows} stored: the module logged {b['republished']} republished mailboxes")
         t_booted = time.monotonic()
         idle = self.settle(f"booting with {rows} mailboxes")
+        b["sip_lost"] = probe_lost(t_booted, time.monotonic())
         b["after_boot_busy"] = max(0.0, idle - t_booted)
         b["republish"] = republish_time(b["offset"])
         b["rss"] = rss_bytes(self.pid)
@@ -707,6 +724,7 @@ class Run:
         batches = [(payload(ids, counts), len(ids)) for ids, counts in zip(id_lists, counts_lists)]
         expect_events = kind != "noop"
         self.settle(f"{label}: before")
+        probe_from = time.monotonic()
         s.watcher.reset(target=n if expect_events else None)
         cpu0 = cpu_seconds(s.pid)
         ct0 = os.times()
@@ -721,6 +739,7 @@ class Run:
         s.flush()
         seen, total = s.watcher.snapshot()
         idle = self.settle(label)
+        sip_lost = probe_lost(probe_from, time.monotonic())
         cpu2 = cpu_seconds(s.pid)
         if errors:
             self.fail(f"{label}: {len(errors)} of {n} MWIUpdate answered Error, first: {errors[0]}")
@@ -746,7 +765,7 @@ class Run:
         client_cpu = (ct1.user + ct1.system) - (ct0.user + ct0.system)
         return {"n": n, "wall": wall, "rate": n / wall, "cpu_us": (cpu1 - cpu0) / n * 1e6,
                 "cpu_idle_us": (cpu2 - cpu0) / n * 1e6, "tail": max(0.0, idle - end),
-                "ast_util": (cpu1 - cpu0) / wall, "client_util": client_cpu / wall}
+                "ast_util": (cpu1 - cpu0) / wall, "client_util": client_cpu / wall, "sip_lost": sip_lost}
 
     def check_store(self, label, where, expected):
         """expected: {id (bytes): (new, old)}: exactly the rows of the store file `where` selects."""
@@ -856,7 +875,7 @@ class Run:
             out[kind] = r
             say(f"  {kind:<7} {r['n']:>7,} in {r['wall']:6.2f} s: {r['rate']:>9,.0f}/s; Asterisk CPU {r['cpu_us']:6.1f} us/update "
                 f"({r['cpu_idle_us']:.1f} until idle, busy {r['tail']:.1f} s more); Asterisk used {r['ast_util']:.2f} CPUs, "
-                f"the Python clients {r['client_util']:.2f}")
+                f"the Python clients {r['client_util']:.2f}; SIP OPTIONS unanswered {r['sip_lost']}")
         expected = {mb: c for ids, cs in zip(id_lists, change) for mb, c in zip(ids, cs)}
         self.check_store(key, f"id >= '{prefix}' AND id < '{prefix}~'", expected)
         self.check_mwiget(key, [(id_lists[0][0], change[0][0]), (id_lists[-1][-1], change[-1][-1])])
@@ -1056,7 +1075,7 @@ def report(run):
     empty = res.get("empty")
     if empty:
         say(f"\n{'Stored':<11}{'boot s':>8}{'republish':>11}{'busy after':>11}{'RSS B/mbx':>11}{'updates/s':>11}"
-            f"{'CPU us':>8}{'(idle)':>8}{'x base':>8}{'list 1%':>9}")
+            f"{'CPU us':>8}{'(idle)':>8}{'x base':>8}{'list 1%':>9}{'SIP lost':>12}")
         say(f"{'empty':<11}{empty['boot']:>8.2f}")
         for key, r in stores.items():
             n = key if isinstance(key, int) else int(key.split()[0])
@@ -1068,13 +1087,15 @@ def report(run):
             u = r["update"]
             xb = f"{u['cpu_us'] / b['proc_cpu_us']:.2f}" if b else "-"
             say(f"{name:<11}{r['boot']:>8.2f}{fmt_s(r['republish']):>11}{r['after_boot_busy']:>10.1f}s{r['rss_per']:>11,.0f}"
-                f"{u['rate']:>11,.0f}{u['cpu_us']:>8.1f}{u['cpu_idle_us']:>8.1f}{xb:>8}{r['list_like'] * 1000:>7.0f}ms")
+                f"{u['rate']:>11,.0f}{u['cpu_us']:>8.1f}{u['cpu_idle_us']:>8.1f}{xb:>8}{r['list_like'] * 1000:>7.0f}ms"
+                f"{r.get('sip_lost', '-'):>12}")
         say(f"(boot: wall time of 'asterisk.sh start' until FullyBooted; republish: what the module logs at load; busy after: "
             f"Asterisk CPU-busy after FullyBooted; RSS: VmRSS once idle after boot minus the empty store's "
             f"({empty['rss'] / 2**20:.1f} MiB), / N; updates: {UPDATE_BATCH:,} (at most N) on existing mailboxes, 1 client; "
             f"x base against the baseline with the nearest number of states; list: 'mwi list like 00@bench' through asterisk -rx, which alone takes "
             f"~{res['rx_overhead'] * 1000:.0f} ms; (2): res_mwi_devstate not loaded, RSS against an empty store booted the same way; "
-            f"republish 'n/a': not finished when measured, so the updates ran beside it)")
+            f"republish 'n/a': not finished when measured, so the updates ran beside it; SIP lost: OPTIONS unanswered of those sent "
+            f"from FullyBooted until Asterisk was idle, republish and its aftermath included; target 0)")
         if "rss_after_ami" in res:
             say(f"(the AMI runs' process, 100,000 mailboxes created over AMI: VmRSS "
                 f"+{(res['rss_after_ami'] - res['rss_empty_first']) / 100000:,.0f} B/mailbox over its empty boot)")
@@ -1177,7 +1198,9 @@ def main():
     except Disturbed as e:
         print(f"bench-mailboxes: {e}; sandbox left alone", file=sys.stderr)
         return EX_TEMPFAIL
+    global PROBE
     GUARD = Guard()
+    PROBE = OptionsProbe().start()
     run = Run(module, baseline)
     started = time.monotonic()
     status = 0
@@ -1198,6 +1221,7 @@ def main():
         run.fail(str(e))
     finally:
         GUARD.stop.set()
+        PROBE.stop()
         if touch_sandbox:
             run.scan_log()
         run.cleanup(touch_sandbox)

@@ -6,12 +6,12 @@ request. A SIP client (OptionsProbe) sends an OPTIONS every 50 ms over UDP, each
 deadline and no retransmission: a request res_pjsip dropped is never answered.
 """
 import re
-import socket
+import subprocess
 import threading
 import time
-import uuid
 
 from conftest import SANDBOX, WAIT, Ami, LogWatch
+from options_probe import OptionsProbe
 
 STORED = 100_000
 STORE = "/var/lib/asterisk/res_mwi_hub.sqlite3"
@@ -21,80 +21,7 @@ CONSOLE = SANDBOX / "var/log/asterisk/console.out"
 REPUBLISH_DEADLINE = 600.0
 
 
-class OptionsProbe:
-    """Sends an OPTIONS every `interval` s from `source` and records which got no answer within
-    `deadline` s. It never retransmits, so a dropped request stays unanswered."""
-
-    def __init__(self, source="127.0.0.4", interval=0.05, deadline=0.5):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((source, 0))
-        self.sock.settimeout(0.1)
-        self.source, self.port = self.sock.getsockname()
-        self.interval, self.deadline = interval, deadline
-        self.sent = {}      # call-id -> send time
-        self.answered = {}  # call-id -> first answer time
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._send), threading.Thread(target=self._receive)]
-        self.started = None
-
-    def _request(self, n, call_id):
-        return (f"OPTIONS sip:127.0.0.1:5060 SIP/2.0\r\n"
-                f"Via: SIP/2.0/UDP {self.source}:{self.port};branch=z9hG4bK-probe-{n}-{call_id[:8]};rport\r\n"
-                f"Max-Forwards: 70\r\n"
-                f"From: <sip:probe@{self.source}>;tag=probe{n}\r\n"
-                f"To: <sip:127.0.0.1:5060>\r\n"
-                f"Call-ID: {call_id}\r\n"
-                f"CSeq: 1 OPTIONS\r\n"
-                f"Content-Length: 0\r\n\r\n").encode()
-
-    def _send(self):
-        n = 0
-        next_at = time.monotonic()
-        while not self.stop_flag.is_set():
-            call_id = f"probe-{n}-{uuid.uuid4().hex}@{self.source}"
-            self.sent[call_id] = time.monotonic()
-            self.sock.sendto(self._request(n, call_id), ("127.0.0.1", 5060))
-            n += 1
-            next_at += self.interval
-            time.sleep(max(0.0, next_at - time.monotonic()))
-
-    def _receive(self):
-        while not (self.stop_flag.is_set() and time.monotonic() > self.stopped_at + self.deadline):
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            m = re.search(rb"^Call-ID:\s*(\S+)", data, re.M | re.I)
-            if m:
-                self.answered.setdefault(m.group(1).decode(), time.monotonic())
-
-    def start(self):
-        self.started = time.monotonic()
-        for t in self.threads:
-            t.start()
-        return self
-
-    def run_for(self, seconds):
-        time.sleep(seconds)
-        return self.stop()
-
-    def stop(self):
-        self.stopped_at = time.monotonic()
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=10)
-        self.sock.close()
-        return self.report()
-
-    def report(self):
-        """(sent, [seconds after start of each unanswered request])."""
-        lost = sorted(round(sent - self.started, 2) for cid, sent in self.sent.items()
-                      if not (cid in self.answered and self.answered[cid] - sent <= self.deadline))
-        return len(self.sent), lost
-
-
 def sql(query):
-    import subprocess
     res = subprocess.run(["chroot", str(SANDBOX), "sqlite3", STORE, query], capture_output=True, text=True,
                          timeout=600)
     assert res.returncode == 0, res.stderr
