@@ -165,14 +165,19 @@ def test_unload_and_graceful_stop_during_a_republish(asterisk):
     fill_store(ast)
     try:
         boot_without_module(ast)
+        log = LogWatch()
         ast.load()
         time.sleep(0.2)
         out = ast.cli("module unload res_mwi_hub.so")
         assert "Unloaded res_mwi_hub.so" in out, out
         assert "res_mwi_hub.so" not in ast.maps()
+        # Stopped, not finished before the unload went on.
+        assert re.search(r"republish stopped by unload after \d+ of 100001", log.text()), log.text()[-2000:]
+        assert "republished 100001" not in log.text()
         # A normal boot (the module loads at boot and republishes in the background).
         ast.stop()
         ast.start()
+        log = LogWatch()
         ast.wait_cli("mwi show status", "Republish at load:   running")
         pid = ast.pid()
         before = len(ast.exits())
@@ -185,6 +190,7 @@ def test_unload_and_graceful_stop_during_a_republish(asterisk):
         console = CONSOLE.read_text(errors="replace")
         assert ended == [0], (ended, console[-2000:])
         assert "switching to fast shutdown" not in console, console[-2000:]
+        assert re.search(r"republish stopped by unload after \d+ of 100001", log.text()), log.text()[-2000:]
         # Nothing stored was lost; the next boot puts all of it back on the bus.
         assert sql("SELECT count(*) FROM mailboxes WHERE id LIKE '%@overload'") == str(STORED)
         ast.control("start")
