@@ -142,25 +142,33 @@ fn newest_arrival(call: &CliCall) -> CliOutcome {
     CliOutcome::Success
 }
 
-fn arrival_check(call: &CliCall) -> CliOutcome {
+/// Runs a test switch `mwi test <name> on|off`: `set` applies it and says "<name> on|off".
+fn switch(call: &CliCall, name: &str, set: impl FnOnce(bool) -> bool) -> CliOutcome {
     let on = match call.args_after(3).as_slice() {
         ["on"] => true,
         ["off"] => false,
         _ => return CliOutcome::ShowUsage,
     };
-    crate::incoming::ARRIVAL_CHECK.store(on, std::sync::atomic::Ordering::Relaxed);
-    call.print(&format!("arrival check {}\n", if on { "on" } else { "off" }));
+    if !set(on) {
+        return CliOutcome::Failure;
+    }
+    call.print(&format!("{name} {}\n", if on { "on" } else { "off" }));
     CliOutcome::Success
 }
 
+fn arrival_check(call: &CliCall) -> CliOutcome {
+    switch(call, "arrival check", |on| {
+        crate::incoming::ARRIVAL_CHECK.store(on, std::sync::atomic::Ordering::Relaxed);
+        true
+    })
+}
+
 fn pacing(call: &CliCall) -> CliOutcome {
-    let on = match call.args_after(3).as_slice() {
-        ["on"] => true,
-        ["off"] => false,
-        _ => return CliOutcome::ShowUsage,
-    };
-    let Some(service) = crate::mailboxes::service::current() else { return CliOutcome::Failure };
-    service.pacing().set_enabled(on);
-    call.print(&format!("pacing {}\n", if on { "on" } else { "off" }));
-    CliOutcome::Success
+    switch(call, "pacing", |on| match crate::mailboxes::service::current() {
+        Some(service) => {
+            service.pacing().set_enabled(on);
+            true
+        }
+        None => false,
+    })
 }

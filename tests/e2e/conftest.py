@@ -433,11 +433,7 @@ def newest_arrival(asterisk, mailbox):
 def stored_counts(asterisk, mailbox):
     """(new, old, urgent) stored for `mailbox`, per `mwi show mailbox`; None when none is."""
     out = asterisk.cli(f"mwi show mailbox {mailbox}")
-    if "No external mailbox" in out:
-        return None
-    found = {k: int(v) for k, v in re.findall(r"^(New|Old|Urgent):\s+(-?\d+)", out, re.M)}
-    assert set(found) == {"New", "Old", "Urgent"}, out
-    return found["New"], found["Old"], found["Urgent"]
+    return None if "No external mailbox" in out else counts_shown(out)
 
 
 @pytest.fixture
@@ -517,8 +513,11 @@ def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
 def mwi_state(asterisk, mailbox):
     """(new, old, urgent) cached for `mailbox`, per `mwi show state`; None when none is cached."""
     out = asterisk.cli(f"mwi show state {mailbox}")
-    if "No MWI state is cached" in out:
-        return None
+    return None if "No MWI state is cached" in out else counts_shown(out)
+
+
+def counts_shown(out):
+    """(new, old, urgent) from the New:/Old:/Urgent: lines of a CLI screen; all three must be there."""
     found = {k: int(v) for k, v in re.findall(r"^\s*(New|Old|Urgent):\s+(-?\d+)", out, re.M)}
     assert set(found) == {"New", "Old", "Urgent"}, out
     return found["New"], found["Old"], found["Urgent"]
