@@ -6,12 +6,25 @@ use std::time::Duration;
 use super::pacing::PacingStats;
 
 /// The background republish, as `mwi show status` reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RepublishLine {
+    /// Waiting for Asterisk to be fully booted.
+    #[default]
     WaitingForBoot,
-    Running { published: usize, total: usize, elapsed: Duration },
-    Done { published: usize, took: Duration },
-    Stopped { published: usize, total: usize },
+    Running {
+        published: usize,
+        total: usize,
+        elapsed: Duration,
+    },
+    Done {
+        published: usize,
+        took: Duration,
+    },
+    /// Stopped by an unload before the end (the rest is republished at the next load).
+    Stopped {
+        published: usize,
+        total: usize,
+    },
 }
 
 /// What the status screen shows.

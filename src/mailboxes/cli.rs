@@ -67,30 +67,22 @@ pub static COMMANDS: [CliCommand; 8] = [
 ];
 
 fn status(call: &CliCall) -> CliOutcome {
-    use super::republish::Phase;
-    use crate::domain::status::{format_status, RepublishLine, StatusFacts};
-    let Some(s) = service::current() else {
-        call.print("Error: the external-mailbox store is not available (see the Asterisk log).\n");
-        return CliOutcome::Failure;
-    };
-    let r = s.republish_progress().report();
-    let republish = match r.phase {
-        Phase::WaitingForBoot => RepublishLine::WaitingForBoot,
-        Phase::Running => {
-            RepublishLine::Running { published: r.published, total: r.total, elapsed: r.elapsed }
-        }
-        Phase::Done => RepublishLine::Done { published: r.published, took: r.elapsed },
-        Phase::Stopped => RepublishLine::Stopped { published: r.published, total: r.total },
-    };
+    use crate::domain::status::{format_status, StatusFacts};
+    let Some(s) = service::current() else { return no_service(call) };
     let (pacing, watched_queues) = s.pacing().stats();
     call.print(&format_status(&StatusFacts {
         version: env!("CARGO_PKG_VERSION"),
         stored: s.len(),
-        republish,
+        republish: s.republish_progress().report(),
         pacing,
         watched_queues,
     }));
     CliOutcome::Success
+}
+
+fn no_service(call: &CliCall) -> CliOutcome {
+    call.print("Error: the external-mailbox store is not available (see the Asterisk log).\n");
+    CliOutcome::Failure
 }
 
 /// Runs `f` with the loaded service, or says there is none. Returns once what `f` changed is
@@ -102,10 +94,7 @@ fn with_service(call: &CliCall, f: impl FnOnce(&MailboxService) -> CliOutcome) -
             s.settle();
             outcome
         }
-        None => {
-            call.print("Error: the external-mailbox store is not available (see the Asterisk log).\n");
-            CliOutcome::Failure
-        }
+        None => no_service(call),
     }
 }
 

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::service::{self, MailboxService};
+use crate::domain::status::RepublishLine;
 use crate::domain::sync::lock;
 use crate::host::log::{self, ast_verb, ast_warning};
 use crate::host::mwi::{self, MwiObserver};
@@ -50,48 +51,32 @@ pub fn publish_watched(service: &MailboxService) -> usize {
 /// chunk must not wait long.
 const CHUNK: usize = 8;
 
-/// Where the background republish stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Phase {
-    /// Waiting for Asterisk to be fully booted.
-    #[default]
-    WaitingForBoot,
-    Running,
-    Done,
-    /// Stopped by an unload before the end (the rest is republished at the next load).
-    Stopped,
-}
-
-/// Progress of the background republish, for `mwi show status`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProgressReport {
-    pub phase: Phase,
-    /// Mailboxes with messages to put back on the bus.
-    pub total: usize,
-    pub published: usize,
-    /// Since the republish started (while running), or how long it took.
-    pub elapsed: std::time::Duration,
-}
-
+/// Progress of the background republish, for `mwi show status`: what it shows, and when the
+/// running republish started.
 #[derive(Default)]
 pub struct Progress {
-    state: std::sync::Mutex<(ProgressReport, Option<Instant>)>,
+    state: std::sync::Mutex<(RepublishLine, Option<Instant>)>,
 }
 
 impl Progress {
-    fn update(&self, f: impl FnOnce(&mut ProgressReport, &mut Option<Instant>)) {
-        let mut s = lock(&self.state);
-        let (report, started) = &mut *s;
-        f(report, started);
+    fn set(&self, line: RepublishLine, started: Option<Instant>) {
+        *lock(&self.state) = (line, started);
     }
 
-    pub fn report(&self) -> ProgressReport {
-        let s = lock(&self.state);
-        let (mut report, started) = *s;
-        if let (Phase::Running, Some(t)) = (report.phase, started) {
-            report.elapsed = t.elapsed();
+    fn published(&self, n: usize) {
+        if let (RepublishLine::Running { published, .. }, _) = &mut *lock(&self.state) {
+            *published = n;
         }
-        report
+    }
+
+    /// Where the republish stands now.
+    pub fn report(&self) -> RepublishLine {
+        match *lock(&self.state) {
+            (RepublishLine::Running { published, total, .. }, Some(t)) => {
+                RepublishLine::Running { published, total, elapsed: t.elapsed() }
+            }
+            (line, _) => line,
+        }
     }
 }
 
@@ -111,17 +96,16 @@ impl Republisher {
             let progress = svc.republish_progress();
             while !log::fully_booted() {
                 if stopped() {
-                    progress.update(|r, _| r.phase = Phase::Stopped);
+                    progress.set(RepublishLine::Stopped { published: 0, total: 0 }, None);
                     return;
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
             let started = Instant::now();
             let ids = svc.ids_with_messages();
-            progress.update(|r, t| {
-                *r = ProgressReport { phase: Phase::Running, total: ids.len(), ..ProgressReport::default() };
-                *t = Some(started);
-            });
+            let total = ids.len();
+            progress
+                .set(RepublishLine::Running { published: 0, total, elapsed: Duration::ZERO }, Some(started));
             let pacing = svc.pacing();
             pacing.set_background(true);
             let mut published = 0;
@@ -133,25 +117,21 @@ impl Republisher {
                 }
                 // Queued live changes go first: this waits for them (see publish_stored).
                 published += svc.publish_stored(chunk.iter().map(String::as_str));
-                progress.update(|r, _| r.published = published);
+                progress.published(published);
             }
             pacing.set_background(false);
             let took = started.elapsed();
-            let phase = if stopped() { Phase::Stopped } else { Phase::Done };
-            progress.update(|r, _| {
-                r.phase = phase;
-                r.elapsed = took;
-            });
-            if phase == Phase::Done {
+            if stopped() {
+                progress.set(RepublishLine::Stopped { published, total }, None);
+                ast_verb!(
+                    2,
+                    "res_mwi_hub: republish stopped by unload after {published} of {total} mailboxes ({took:?}); the rest is published at the next load"
+                );
+            } else {
+                progress.set(RepublishLine::Done { published, took }, None);
                 ast_verb!(
                     2,
                     "res_mwi_hub: republished {published} external mailboxes with messages in {took:?}"
-                );
-            } else {
-                ast_verb!(
-                    2,
-                    "res_mwi_hub: republish stopped by unload after {published} of {} mailboxes ({took:?}); the rest is published at the next load",
-                    ids.len()
                 );
             }
         });
