@@ -206,7 +206,7 @@ class PublishedCounts(threading.Thread):
 def test_last_of_20000_notifies_wins(ordering_hub, ami):
     """20,000 NOTIFYs with increasing counts at 2,000/s over TCP: pjsip workers run them in
     parallel, yet every published state is newer than the one before, and the final state,
-    and the phone's last NOTIFY, carry the last count sent."""
+    and a NOTIFY to the phone, carry the last count sent."""
     hub = ordering_hub
     phone = Phone("phone1001", 5064)
     try:
@@ -220,16 +220,10 @@ def test_last_of_20000_notifies_wins(ordering_hub, ami):
         assert newest_arrival(hub, "1001@remote") == (20000, 2, 0)
         assert stored_counts(hub, "1001@remote") == (20000, 2, 0)
         assert mwi_state(hub, "1001@remote") == (20000, 2, 0)
-        # The phone's NOTIFYs follow the state; its last one carries the last count.
-        deadline = time.monotonic() + WAIT
-        last = None
-        while time.monotonic() < deadline:
-            bodies = phone.notify_bodies()
-            last = bodies[-1] if bodies else None
-            if last and "Voice-Message: 20000/2" in last:
-                break
-            time.sleep(0.2)
-        assert last and "Voice-Message: 20000/2" in last, last
+        # The phone gets the last count. Not necessarily as the last NOTIFY it receives: that leg
+        # is UDP, where Asterisk's retransmission of an older NOTIFY can arrive after the newest
+        # (seen on a clean-clone run), and unsolicited MWI NOTIFYs carry random CSeqs.
+        phone.wait_for_notify("Voice-Message: 20000/2")
     finally:
         phone.close()
 
