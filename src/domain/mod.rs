@@ -14,5 +14,6 @@ pub mod state;
 pub mod state_commands;
 pub mod status;
 pub mod store;
+pub mod subscription;
 pub mod sync;
 pub mod text;
