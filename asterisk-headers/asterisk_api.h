@@ -14,6 +14,7 @@
 #include "astdb.h"
 #include "app.h"
 #include "pjsip_request.h"
+#include "pjsip_client.h"
 #include "sorcery.h"
 #include "taskprocessor.h"
 #endif

@@ -25,5 +25,9 @@ void astman_send_listack(struct mansession *s, const struct message *m, char *ms
 void astman_send_list_complete_start(struct mansession *s, const struct message *m, const char *event_name, int count);
 void astman_send_list_complete_end(struct mansession *s);
 void astman_append(struct mansession *s, const char *fmt, ...);
+/* Raises an AMI event (what the manager_event macro calls); same on 20, 21, 22 and 23. */
+struct ast_channel;
+int __ast_manager_event_multichan(int category, const char *event, int chancount, struct ast_channel **chans,
+	const char *file, int line, const char *func, const char *contents, ...);
 
 #endif

@@ -132,16 +132,25 @@ struct pjsip_msg_body {
 	void *(*clone_data)(pj_pool_t *pool, const void *data, unsigned len);
 };
 
-/* The request line. In pjproject `line` is a union of this and the status line (which is
- * smaller); we read requests only. */
+/* The first line: a request line or a status line (a union in pjproject, named here). */
 struct pjsip_request_line {
 	pjsip_method method;
 	pjsip_uri *uri;
 };
 
+struct pjsip_status_line {
+	int code;
+	pj_str_t reason;
+};
+
+union mwihub_msg_line {
+	struct pjsip_request_line req;
+	struct pjsip_status_line status;
+};
+
 struct pjsip_msg {
 	enum pjsip_msg_type_e type;
-	struct pjsip_request_line line;
+	union mwihub_msg_line line;
 	pjsip_hdr hdr;
 	pjsip_msg_body *body;
 };

@@ -158,3 +158,23 @@ impl Drop for AmiRegistration {
 /// Privilege bits for [`AmiAction::AUTHORITY`].
 pub const EVENT_FLAG_CALL: u32 = sys::EVENT_FLAG_CALL;
 pub const EVENT_FLAG_REPORTING: u32 = sys::EVENT_FLAG_REPORTING;
+
+/// Raises AMI event `name` of class `category` (`EVENT_FLAG_*`) to every session allowed to
+/// see it; `body` is its header lines, each ending in "\r\n".
+pub fn raise_event(category: u32, name: &CStr, body: &str) {
+    let body = super::c_string(body);
+    // SAFETY: every string is NUL-terminated and read during the call; "%s" takes `body`.
+    unsafe {
+        sys::__ast_manager_event_multichan(
+            category as libc::c_int,
+            name.as_ptr(),
+            0,
+            std::ptr::null_mut(),
+            c"manager.rs".as_ptr(),
+            line!() as libc::c_int,
+            c"raise_event".as_ptr(),
+            c"%s".as_ptr(),
+            body.as_ptr(),
+        )
+    };
+}

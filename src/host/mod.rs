@@ -12,8 +12,10 @@ pub mod manager;
 pub mod module;
 pub mod mwi;
 pub mod pjsip;
+pub mod pjsip_client;
 // Private: code outside `host` that names a raw binding does not compile.
 mod sys;
+pub mod sorcery;
 pub mod taskprocessor;
 pub mod thread;
 pub mod voicemail;

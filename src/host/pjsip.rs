@@ -150,7 +150,7 @@ impl IncomingRequest<'_> {
             return false;
         }
         // SAFETY: the method name is a counted string in the message's pool.
-        unsafe { pj_text(&msg.line.method.name) }.eq_ignore_ascii_case(method)
+        unsafe { pj_text(&msg.line.req.method.name) }.eq_ignore_ascii_case(method)
     }
 
     /// The value of the first header called `name`, if any.

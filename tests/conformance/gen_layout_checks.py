@@ -11,7 +11,7 @@ import sys
 RUST_KEYWORDS = {"self", "type", "fn", "match", "ref", "mod", "move", "box", "use", "loop", "impl"}
 # Helper structs we had to name where Asterisk's are anonymous (AST_LIST_ENTRY): their layout
 # is covered by the size and field offsets of the struct that embeds them.
-OUR_NAMES_ONLY = {"ast_cli_entry_list_link", "mwihub_pj_sockaddr"}
+OUR_NAMES_ONLY = {"ast_cli_entry_list_link", "mwihub_pj_sockaddr", "mwihub_msg_line", "mwihub_event_body"}
 # Names we gave to pjproject's anonymous member structs: their fields are checked through the
 # struct that embeds them, as offsetof(struct parent, member.field) == member + field.
 NESTED = {
@@ -19,6 +19,8 @@ NESTED = {
     "mwihub_rx_pkt_info": ("pjsip_rx_data", "pkt_info"),
     "mwihub_rx_msg_info": ("pjsip_rx_data", "msg_info"),
     "mwihub_rx_endpt_info": ("pjsip_rx_data", "endpt_info"),
+    # pjsip_event.body is a union named mwihub_event_body here; tsx_state sits at its start.
+    "mwihub_event_tsx_state": ("pjsip_event", "body", "body.tsx_state"),
 }
 
 
@@ -53,9 +55,10 @@ def main():
             continue
         field = c_name(field)
         if name in NESTED:
-            parent, member = NESTED[name]
+            parent, member, *path = NESTED[name]
+            path = path[0] if path else member
             total = offsets[(parent, member)] + int(off)
-            out.append(f'_Static_assert(offsetof(struct {parent}, {member}.{field}) == {total}, "offset of {parent}.{member}.{field} differs from asterisk-headers ({total})");')
+            out.append(f'_Static_assert(offsetof(struct {parent}, {path}.{field}) == {total}, "offset of {parent}.{path}.{field} differs from asterisk-headers ({total})");')
             n += 1
             continue
         out.append(f'_Static_assert(offsetof(struct {name}, {field}) == {off}, "offset of {name}.{field} differs from asterisk-headers ({off})");')

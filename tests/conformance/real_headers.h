@@ -19,4 +19,7 @@
 #include <asterisk/taskprocessor.h>
 #include <asterisk/res_pjsip.h>
 #include <pjsip/sip_util.h>
+#include <pjsip_ua.h>
+#include <pjsip_simple.h>
+#include <asterisk/config_options.h>
 #include <stddef.h>
