@@ -4,7 +4,8 @@
 #   make run        build, start the sandbox Asterisk with the module, open its console
 #   make stop       stop the sandbox Asterisk
 #   make bench      benchmarks, printed as ratios against baselines measured in the same run
-#   make install    copy res_mwi_hub.so into the local Asterisk's modules directory
+#   make install    copy res_mwi_hub.so into the local Asterisk's modules directory, its XML docs
+#                   into ASTDATADIR/documentation/thirdparty
 SHELL := /bin/bash
 SANDBOX ?= /var/cache/res_mwi_hub/sandbox
 export SANDBOX
@@ -42,6 +43,7 @@ sandbox: deps
 # The SAFETY-comment and unsafe-op lints are configured in Cargo.toml; this enforces them.
 lint:
 	$(CARGO) fmt --check
+	$(PYTHON) tests/docs/check_xml_docs.py
 	@# Per-thread state with destructors on Asterisk's threads pins or crashes the image
 	@# (see src/host/thread.rs and src/host/guard.rs): none of these outside our own thread.
 	@if grep -rnE 'thread_local!|thread::current\(|thread::spawn|thread::Builder|once_cell|parking_lot' src/ \
@@ -92,7 +94,8 @@ bench: build test-build sandbox $(BASELINE_MODULE)
 	$(PYTHON) tests/bench/bench-notify.py $(abspath $(MODULE))
 
 # Where the local Asterisk keeps its modules: ASTMODDIR=... overrides; otherwise asterisk.conf's
-# astmoddir, then the usual locations.
+# astmoddir, then the usual locations. Its data (the XML docs): ASTDATADIR=..., asterisk.conf's
+# astdatadir, else /usr/share/asterisk.
 install: build
 	@dir="$(ASTMODDIR)"; \
 	if [ -z "$$dir" ] && [ -f /etc/asterisk/asterisk.conf ]; then \
@@ -102,6 +105,15 @@ install: build
 	[ -n "$$dir" ] && [ -d "$$dir" ] || { echo "No Asterisk modules directory found; use make install ASTMODDIR=/path"; exit 1; }; \
 	install -m 0644 $(MODULE) "$$dir/.res_mwi_hub.so.new" && mv -f "$$dir/.res_mwi_hub.so.new" "$$dir/res_mwi_hub.so"; \
 	echo "Installed $$dir/res_mwi_hub.so; load it with: asterisk -rx 'module load res_mwi_hub.so'"; \
+	data="$(ASTDATADIR)"; \
+	if [ -z "$$data" ] && [ -f /etc/asterisk/asterisk.conf ]; then \
+	    data=$$(sed -n 's/^[[:space:]]*astdatadir[[:space:]]*=>*[[:space:]]*//p' /etc/asterisk/asterisk.conf | head -n1); fi; \
+	[ -n "$$data" ] || data=/usr/share/asterisk; \
+	docs="$$data/documentation/thirdparty"; \
+	install -d "$$docs" && install -m 0644 res_mwi_hub-en_US.xml "$$docs/.res_mwi_hub-en_US.xml.new" \
+	    && mv -f "$$docs/.res_mwi_hub-en_US.xml.new" "$$docs/res_mwi_hub-en_US.xml" || exit 1; \
+	echo "Installed $$docs/res_mwi_hub-en_US.xml (read at Asterisk's start: restart a running Asterisk" \
+	    "before the module's first load, or registering mwi-subscription fails)"; \
 	etc="$(ASTETCDIR)"; [ -n "$$etc" ] || etc=/etc/asterisk; \
 	if [ -d "$$etc" ] && [ ! -e "$$etc/res_mwi_hub.conf" ]; then \
 	    install -m 0640 res_mwi_hub.conf.sample "$$etc/res_mwi_hub.conf"; echo "Installed $$etc/res_mwi_hub.conf (defaults)"; fi

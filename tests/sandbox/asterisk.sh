@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Control the sandbox Asterisk (a Debian sid chroot with Asterisk 22).
-#   asterisk.sh configure          write the test configuration into the sandbox
+#   asterisk.sh configure          write the test configuration (and docs) into the sandbox
+#   asterisk.sh docs               install res_mwi_hub-en_US.xml where Asterisk reads third-party docs
 #   asterisk.sh install SO [NAME]  install a module image atomically (copy to a temp name, mv)
 #   asterisk.sh reset-state        stop Asterisk; forget stored MWI state (our store, astdb records)
 #   asterisk.sh start | stop | restart | status | pid
@@ -14,6 +15,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 moddir=/usr/lib/x86_64-linux-gnu/asterisk/modules
 log="$SANDBOX/var/log/asterisk/console.out"
 exits="$SANDBOX/var/log/asterisk/exits"
+# Third-party XML docs, read at Asterisk's start: Debian's Asterisk (an xmldoc build) does not
+# register pjsip.conf's mwi-subscription type without ours.
+docdir=/usr/share/asterisk/documentation/thirdparty
 
 ensure_mounts() {
     mountpoint -q "$SANDBOX/proc" || mount -t proc proc "$SANDBOX/proc"
@@ -35,6 +39,12 @@ configure)
     rm -rf "$SANDBOX/etc/asterisk"
     cp -a "$SANDBOX/etc/asterisk.dist" "$SANDBOX/etc/asterisk"
     cp "$here"/etc/*.conf "$SANDBOX/etc/asterisk/"
+    "$0" docs
+    ;;
+docs)
+    mkdir -p "$SANDBOX$docdir"
+    cp "$here/../../res_mwi_hub-en_US.xml" "$SANDBOX$docdir/.res_mwi_hub-en_US.xml.tmp"
+    mv -f "$SANDBOX$docdir/.res_mwi_hub-en_US.xml.tmp" "$SANDBOX$docdir/res_mwi_hub-en_US.xml"
     ;;
 reset-state)
     # Forget every MWI state a previous run left: our store and res_mwi_external's records.
@@ -80,5 +90,5 @@ status) if p=$(pid_of); then echo "running (pid $p)"; else echo "stopped"; exit 
 pid) pid_of ;;
 exits) cat "$exits" 2>/dev/null || true ;;
 cli) shift; cli "$@" ;;
-*) sed -n '2,11p' "$0"; exit 2 ;;
+*) sed -n '2,12p' "$0"; exit 2 ;;
 esac
