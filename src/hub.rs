@@ -16,6 +16,7 @@ use crate::host::module::{
 use crate::host::mwi::{MwiObserverRegistration, MwiSubscription};
 use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
 use crate::incoming::IncomingMwi;
+use crate::outbound::{self, OutboundMwi};
 use crate::mailboxes::republish::{self, Republisher, SubscribeObserver};
 use crate::mailboxes::{ami, migrate, provider::StoreCounts, service, service::MailboxService};
 use crate::{admin, mailboxes};
@@ -29,6 +30,8 @@ const STORE_FILE: &str = "res_mwi_hub.sqlite3";
 pub struct Hub {
     /// Always Some while loaded; taken out only to be unregistered.
     cli: Option<CliRegistration>,
+    /// Unsubscribes (bounded wait) and ends every dialog before anything it writes to goes.
+    outbound: Option<OutboundMwi>,
     /// NOTIFYs go back to res_pjsip_pubsub first.
     _incoming: Option<IncomingMwi>,
     provider: Option<VoicemailProvider>,
@@ -134,12 +137,24 @@ impl AsteriskModule for Hub {
             AmiRegistration::register::<ami::MwiGet>(module),
             AmiRegistration::register::<ami::MwiUpdate>(module),
             AmiRegistration::register::<ami::MwiDelete>(module),
+            AmiRegistration::register::<outbound::ami::MwiShowSubscriptions>(module),
         ]
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
         .map_err(LoadError::Decline)?;
-        let cli = CliRegistration::register(admin::commands().chain(mailboxes::cli::COMMANDS.iter()), module)
+        let cli = CliRegistration::register(
+            admin::commands().chain(mailboxes::cli::COMMANDS.iter()).chain(outbound::cli::COMMANDS.iter()),
+            module,
+        )
             .map_err(LoadError::Failure)?;
+        // Subscriptions write into the store; their stored counts were published above.
+        let outbound = match OutboundMwi::start() {
+            Ok(o) => Some(o),
+            Err(e) => {
+                ast_error!("outbound MWI subscriptions are not available: {e}");
+                None
+            }
+        };
         // Last: from here on NOTIFYs are ours (before, res_pjsip_pubsub answers them).
         let incoming = match IncomingMwi::start() {
             Ok(i) => Some(i),
@@ -153,6 +168,7 @@ impl AsteriskModule for Hub {
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
         Ok(Self {
             cli: Some(cli),
+            outbound,
             _incoming: incoming,
             provider,
             _ami: ami,
@@ -178,6 +194,9 @@ impl AsteriskModule for Hub {
             &mut self.told_provider_taken,
         );
         self.config = config;
+        if let Some(outbound) = &self.outbound {
+            outbound.reload();
+        }
         ast_verb!(2, "res_mwi_hub reloaded");
         Ok(())
     }

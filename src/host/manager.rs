@@ -158,6 +158,7 @@ impl Drop for AmiRegistration {
 /// Privilege bits for [`AmiAction::AUTHORITY`].
 pub const EVENT_FLAG_CALL: u32 = sys::EVENT_FLAG_CALL;
 pub const EVENT_FLAG_REPORTING: u32 = sys::EVENT_FLAG_REPORTING;
+pub const EVENT_FLAG_SYSTEM: u32 = sys::EVENT_FLAG_SYSTEM;
 
 /// Raises AMI event `name` of class `category` (`EVENT_FLAG_*`) to every session allowed to
 /// see it; `body` is its header lines, each ending in "\r\n".

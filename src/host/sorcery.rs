@@ -85,6 +85,8 @@ pub struct SorceryType<T: ObjectType> {
 // SAFETY: the observer struct is only read by sorcery; we touch it to add and remove it, from
 // one thread at a time (load/unload).
 unsafe impl<T: ObjectType> Send for SorceryType<T> {}
+// SAFETY: shared use only reads through sorcery's own locked API (objects, reload).
+unsafe impl<T: ObjectType> Sync for SorceryType<T> {}
 
 fn sorcery() -> *mut sys::ast_sorcery {
     // SAFETY: res_pjsip is loaded (we require it); its sorcery instance lives while it does.

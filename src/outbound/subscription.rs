@@ -1,0 +1,356 @@
+//! One running outbound subscription: its state machine (domain), its current pjsip dialog
+//! (host), and the glue between them. Everything that changes it runs on its serializer, one
+//! task at a time: pjsip's callbacks only queue events in `inbox` and schedule a run.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use super::timers::{Clock, Timers};
+use crate::domain::counts::MwiCounts;
+use crate::domain::incoming::summary_counts::counts_for;
+use crate::domain::message_summary::MessageSummary;
+use crate::domain::store::{MailboxKey, Source};
+use crate::domain::subscription::machine::{Action, Change, Event, Machine, Phase, Status, Timing};
+use crate::domain::subscription::settings::SubscriptionSettings;
+use crate::domain::subscription::subscription_state::SubscriptionState;
+use crate::domain::subscription::target::{uri_transport, uri_user, UriTransport};
+use crate::domain::subscription::Millis;
+use crate::domain::sync::lock;
+use crate::host::log::{ast_debug, ast_notice, ast_verb, ast_warning};
+use crate::host::manager;
+use crate::host::pjsip_client::{ClientDialog, ClientEvent, ClientModule, DialogSpec, EventSink, Serializer, TransportKind};
+use crate::mailboxes::service;
+
+/// What reports go to (AMI events), shared by all subscriptions.
+pub type ReportFn = fn(&Subscription, &Change);
+
+struct Inner {
+    machine: Machine,
+    dialog: Option<ClientDialog>,
+    /// Id of `dialog`; events tagged with another id are from an older dialog.
+    dialog_id: u64,
+    timer_generation: u64,
+    counts: Option<MwiCounts>,
+    last_notify: Option<Millis>,
+}
+
+pub struct Subscription {
+    pub settings: SubscriptionSettings,
+    spec: DialogSpec,
+    serializer: Arc<Serializer>,
+    module: Arc<ClientModule>,
+    timers: Timers,
+    clock: Clock,
+    inner: Mutex<Inner>,
+    inbox: Mutex<Vec<(u64, ClientEvent)>>,
+    scheduled: AtomicBool,
+    next_dialog: AtomicU64,
+    this: Weak<Subscription>,
+}
+
+/// Delivers a dialog's events into its subscription's inbox.
+struct Sink(Weak<Subscription>);
+
+impl EventSink for Sink {
+    fn event(&self, dialog: u64, event: ClientEvent) {
+        if let Some(sub) = self.0.upgrade() {
+            lock(&sub.inbox).push((dialog, event));
+            sub.schedule();
+        }
+    }
+}
+
+fn spec_for(settings: &SubscriptionSettings) -> DialogSpec {
+    let (kind, ipv6) = uri_transport(&settings.server_uri);
+    DialogSpec {
+        server_uri: settings.server_uri.clone(),
+        from_uri: settings.client_uri.clone(),
+        user: settings
+            .client_uri
+            .as_deref()
+            .and_then(uri_user)
+            .or_else(|| uri_user(&settings.server_uri))
+            .unwrap_or("asterisk")
+            .to_owned(),
+        contact_user: settings.contact_user.clone(),
+        transport: settings.transport.clone(),
+        kind: match kind {
+            UriTransport::Udp => TransportKind::Udp,
+            UriTransport::Tcp => TransportKind::Tcp,
+            UriTransport::Tls => TransportKind::Tls,
+        },
+        ipv6,
+        outbound_proxy: settings.outbound_proxy.clone(),
+        auth: settings.outbound_auth.clone(),
+    }
+}
+
+impl Subscription {
+    pub fn new(
+        settings: SubscriptionSettings,
+        serializer: Arc<Serializer>,
+        module: Arc<ClientModule>,
+        timers: Timers,
+        clock: Clock,
+        seed: u64,
+    ) -> Arc<Self> {
+        let timing = Timing {
+            expiration: settings.expiration,
+            retry_interval: settings.retry_interval,
+            forbidden_retry_interval: settings.forbidden_retry_interval,
+            fatal_retry_interval: settings.fatal_retry_interval,
+            max_retries: settings.max_retries,
+        };
+        let machine = Machine::new(timing, seed);
+        let spec = spec_for(&settings);
+        Arc::new_cyclic(|this| Self {
+            settings,
+            spec,
+            serializer,
+            module,
+            timers,
+            clock,
+            inner: Mutex::new(Inner {
+                machine,
+                dialog: None,
+                dialog_id: 0,
+                timer_generation: 0,
+                counts: None,
+                last_notify: None,
+            }),
+            inbox: Mutex::new(Vec::new()),
+            scheduled: AtomicBool::new(false),
+            next_dialog: AtomicU64::new(1),
+            this: this.clone(),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// Runs `event` through the machine on the serializer.
+    pub fn post(&self, event: Event) {
+        let Some(this) = self.this.upgrade() else { return };
+        self.serializer.push(move || {
+            this.drain_inbox();
+            this.feed(event);
+            this.drain_inbox();
+        });
+    }
+
+    /// A wake-up from the timer thread.
+    pub fn wake(&self, generation: u64) {
+        let Some(this) = self.this.upgrade() else { return };
+        self.serializer.push(move || {
+            let current = lock(&this.inner).timer_generation;
+            if current == generation {
+                this.feed(Event::Timer);
+                this.drain_inbox();
+            }
+        });
+    }
+
+    fn schedule(&self) {
+        if self.scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let Some(this) = self.this.upgrade() else { return };
+        if !self.serializer.push(move || {
+            this.scheduled.store(false, Ordering::SeqCst);
+            this.drain_inbox();
+        }) {
+            self.scheduled.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn drain_inbox(&self) {
+        loop {
+            let events = std::mem::take(&mut *lock(&self.inbox));
+            if events.is_empty() {
+                return;
+            }
+            for (dialog, event) in events {
+                self.client_event(dialog, event);
+            }
+        }
+    }
+
+    fn client_event(&self, dialog: u64, event: ClientEvent) {
+        if lock(&self.inner).dialog_id != dialog {
+            return;
+        }
+        let machine_event = match event {
+            ClientEvent::Response { code, expires, min_expires, retry_after } => {
+                Event::Response { code, expires, min_expires, retry_after }
+            }
+            ClientEvent::NoResponse => Event::NoResponse,
+            ClientEvent::TransportError(why) => Event::SendFailed(why),
+            ClientEvent::Notify { subscription_state, summary } => {
+                if let Some(body) = summary {
+                    self.take_counts(&body);
+                }
+                match subscription_state.as_deref().map(SubscriptionState::parse) {
+                    Some(Ok(state)) => Event::Notify(state),
+                    Some(Err(e)) => {
+                        ast_warning!(
+                            "MWI subscription '{}': NOTIFY with an unreadable Subscription-State ({}); ignored",
+                            self.name(),
+                            e.0
+                        );
+                        return;
+                    }
+                    None => return,
+                }
+            }
+            ClientEvent::Ended => {
+                // pjsip is done with it: let go now; the machine decides what comes next.
+                lock(&self.inner).dialog.take();
+                Event::DialogEnded
+            }
+        };
+        self.feed(machine_event);
+    }
+
+    fn take_counts(&self, body: &[u8]) {
+        let summary = match MessageSummary::parse(body) {
+            Ok(s) => s,
+            Err(e) => {
+                ast_warning!(
+                    "MWI subscription '{}': NOTIFY body is not a valid message summary ({e}); nothing published",
+                    self.name()
+                );
+                return;
+            }
+        };
+        let now = self.clock.now();
+        let Some(store) = service::current() else { return };
+        let key = MailboxKey::from(&self.settings.mailbox);
+        let source = Source::Subscription { name: self.settings.name.clone() };
+        let mut taken = None;
+        let result = store.update_with(&key, source, |current| {
+            let counts = counts_for(&summary, current);
+            taken = Some(counts);
+            Some(counts)
+        });
+        match result {
+            Ok(_) => {
+                let mut inner = lock(&self.inner);
+                inner.counts = taken;
+                inner.last_notify = Some(now);
+            }
+            Err(e) => ast_warning!("MWI subscription '{}': counts not stored: {e}", self.name()),
+        }
+    }
+
+    /// One event through the machine, then its actions. On the serializer only.
+    fn feed(&self, event: Event) {
+        let now = self.clock.now();
+        let mut inner = lock(&self.inner);
+        let actions = inner.machine.handle(now, event);
+        for action in actions {
+            self.perform(&mut inner, now, action);
+        }
+    }
+
+    fn perform(&self, inner: &mut Inner, now: Millis, action: Action) {
+        match action {
+            Action::Subscribe { expires } => {
+                inner.dialog.take();
+                let id = self.next_dialog.fetch_add(1, Ordering::SeqCst);
+                inner.dialog_id = id;
+                let sink = Arc::new(Sink(self.this.clone()));
+                let result = ClientDialog::create(&self.module, &self.spec, &self.serializer, sink, id)
+                    .and_then(|d| d.subscribe(expires).map(|()| d));
+                match result {
+                    Ok(dialog) => inner.dialog = Some(dialog),
+                    Err(why) => self.later(inner, Event::SendFailed(why)),
+                }
+            }
+            Action::Refresh { expires } => self.in_dialog(inner, expires),
+            Action::Unsubscribe => self.in_dialog(inner, 0),
+            Action::DropDialog => {
+                inner.dialog.take();
+                inner.dialog_id = 0;
+            }
+            Action::ArmTimer(at) => {
+                inner.timer_generation += 1;
+                if let Some(at) = at {
+                    if let Some(this) = self.this.upgrade() {
+                        self.timers.arm(at.max(now), inner.timer_generation, &this);
+                    }
+                }
+            }
+            Action::Report(change) => self.report(&change),
+        }
+    }
+
+    fn in_dialog(&self, inner: &mut Inner, expires: u32) {
+        let result = match &inner.dialog {
+            Some(d) => d.subscribe(expires),
+            None => Err("no dialog".into()),
+        };
+        if let Err(why) = result {
+            self.later(inner, Event::SendFailed(why));
+        }
+    }
+
+    /// Feeds `event` after the current one (never re-entering the machine).
+    fn later(&self, inner: &Inner, event: Event) {
+        let id = inner.dialog_id;
+        let _ = id;
+        self.post(event);
+    }
+
+    fn report(&self, change: &Change) {
+        let name = self.name();
+        match change.to {
+            Phase::GivenUp | Phase::Rejected => ast_warning!(
+                "MWI subscription '{name}' to {}: {} -> {}: {}",
+                self.settings.server_uri,
+                change.from.name(),
+                change.to.name(),
+                change.reason
+            ),
+            Phase::Retrying => ast_notice!(
+                "MWI subscription '{name}': {} -> {}: {}",
+                change.from.name(),
+                change.to.name(),
+                change.reason
+            ),
+            _ => ast_verb!(3, "MWI subscription '{name}': {} -> {}: {}", change.from.name(), change.to.name(), change.reason),
+        }
+        manager::raise_event(
+            crate::host::manager::EVENT_FLAG_SYSTEM,
+            c"MWISubscriptionStatus",
+            &crate::domain::subscription::report::ami_status_event(
+                name,
+                &self.settings.server_uri,
+                self.settings.mailbox.as_str(),
+                change,
+            ),
+        );
+        ast_debug!(1, "MWI subscription '{name}' reported {:?}", change.to);
+    }
+
+    pub fn phase(&self) -> Phase {
+        lock(&self.inner).machine.phase()
+    }
+
+    pub fn status(&self) -> (Status, Option<MwiCounts>, Option<u64>) {
+        let now = self.clock.now();
+        let inner = lock(&self.inner);
+        (inner.machine.status(now), inner.counts, inner.last_notify.map(|t| now.saturating_sub(t)))
+    }
+
+    /// Ends the dialog without a word (teardown, after the unsubscribe had its chance).
+    pub fn force_close(&self) {
+        let Some(this) = self.this.upgrade() else { return };
+        self.serializer.push(move || {
+            let mut inner = lock(&this.inner);
+            inner.dialog.take();
+            inner.dialog_id = 0;
+            inner.timer_generation += 1;
+        });
+    }
+}

@@ -1,0 +1,133 @@
+//! The one timer thread of the outbound subscriptions: it keeps every subscription's next
+//! wake-up and, when one is due, hands it to the subscription's serializer (it never touches
+//! pjsip itself). Joined on drop.
+
+use std::collections::BinaryHeap;
+use std::cmp::Reverse;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use super::subscription::Subscription;
+use crate::domain::subscription::Millis;
+use crate::domain::sync::{lock, wait_timeout};
+use crate::host::thread::OwnThread;
+
+struct Entry {
+    at: Millis,
+    generation: u64,
+    target: Weak<Subscription>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at && self.generation == other.generation
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.generation).cmp(&(other.at, other.generation))
+    }
+}
+
+struct Shared {
+    heap: Mutex<(BinaryHeap<Reverse<Entry>>, bool)>,
+    wake: Condvar,
+}
+
+/// The clock every subscription's machine runs on: milliseconds since the module loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock(Instant);
+
+impl Clock {
+    pub fn new() -> Self {
+        Self(Instant::now())
+    }
+
+    pub fn now(&self) -> Millis {
+        self.0.elapsed().as_millis() as Millis
+    }
+}
+
+/// Schedules wake-ups; cloneable handle to the thread.
+#[derive(Clone)]
+pub struct Timers {
+    shared: Arc<Shared>,
+}
+
+pub struct TimerThread {
+    timers: Timers,
+    thread: Option<OwnThread>,
+}
+
+impl TimerThread {
+    pub fn start(clock: Clock) -> Result<Self, String> {
+        let shared = Arc::new(Shared { heap: Mutex::new((BinaryHeap::new(), false)), wake: Condvar::new() });
+        let worker = shared.clone();
+        let thread = OwnThread::spawn("mwihub-subtimer", move || run(&worker, clock))
+            .map_err(|e| format!("could not start the subscription timer thread (errno {e})"))?;
+        Ok(Self { timers: Timers { shared }, thread: Some(thread) })
+    }
+
+    pub fn timers(&self) -> Timers {
+        self.timers.clone()
+    }
+}
+
+impl Drop for TimerThread {
+    fn drop(&mut self) {
+        {
+            let mut heap = lock(&self.timers.shared.heap);
+            heap.1 = true;
+            heap.0.clear();
+        }
+        self.timers.shared.wake.notify_all();
+        drop(self.thread.take());
+    }
+}
+
+impl Timers {
+    /// Wakes `target` at `at` with `generation` (it ignores a wake-up whose generation is not
+    /// its current one, so re-arming needs no removal).
+    pub fn arm(&self, at: Millis, generation: u64, target: &Arc<Subscription>) {
+        let mut heap = lock(&self.shared.heap);
+        if heap.1 {
+            return;
+        }
+        heap.0.push(Reverse(Entry { at, generation, target: Arc::downgrade(target) }));
+        drop(heap);
+        self.shared.wake.notify_all();
+    }
+}
+
+fn run(shared: &Shared, clock: Clock) {
+    let mut heap = lock(&shared.heap);
+    loop {
+        if heap.1 {
+            return;
+        }
+        let now = clock.now();
+        let next = heap.0.peek().map(|Reverse(e)| e.at);
+        match next {
+            Some(at) if at <= now => {
+                let Some(Reverse(entry)) = heap.0.pop() else { continue };
+                drop(heap);
+                if let Some(target) = entry.target.upgrade() {
+                    target.wake(entry.generation);
+                }
+                heap = lock(&shared.heap);
+            }
+            Some(at) => {
+                heap = wait_timeout(&shared.wake, heap, Duration::from_millis(at - now));
+            }
+            None => {
+                heap = wait_timeout(&shared.wake, heap, Duration::from_secs(3600));
+            }
+        }
+    }
+}
