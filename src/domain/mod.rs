@@ -15,5 +15,6 @@ pub mod state;
 pub mod state_commands;
 pub mod status;
 pub mod store;
+pub mod subscription;
 pub mod sync;
 pub mod text;
