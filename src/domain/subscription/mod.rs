@@ -7,6 +7,7 @@
 
 pub mod machine;
 pub mod reload;
+pub mod report;
 pub mod settings;
 pub mod subscription_state;
 
