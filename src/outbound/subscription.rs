@@ -6,9 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use super::timers::{Clock, Timers};
-use crate::domain::counts::MwiCounts;
 use crate::domain::incoming::summary_counts::counts_for;
-use crate::domain::message_summary::MessageSummary;
+use crate::domain::message_summary::{ClassCounts, MessageClass, MessageSummary};
 use crate::domain::store::{MailboxKey, Source};
 use crate::domain::subscription::machine::{Action, Change, Event, Machine, Phase, Status, Timing};
 use crate::domain::subscription::settings::SubscriptionSettings;
@@ -21,16 +20,14 @@ use crate::host::manager;
 use crate::host::pjsip_client::{ClientDialog, ClientEvent, ClientModule, DialogSpec, EventSink, Serializer, TransportKind};
 use crate::mailboxes::service;
 
-/// What reports go to (AMI events), shared by all subscriptions.
-pub type ReportFn = fn(&Subscription, &Change);
-
 struct Inner {
     machine: Machine,
     dialog: Option<ClientDialog>,
     /// Id of `dialog`; events tagged with another id are from an older dialog.
     dialog_id: u64,
     timer_generation: u64,
-    counts: Option<MwiCounts>,
+    /// The Voice-Message counts of the last NOTIFY, as the server sent them.
+    counts: Option<ClassCounts>,
     last_notify: Option<Millis>,
 }
 
@@ -227,16 +224,11 @@ impl Subscription {
         let Some(store) = service::current() else { return };
         let key = MailboxKey::from(&self.settings.mailbox);
         let source = Source::Subscription { name: self.settings.name.clone() };
-        let mut taken = None;
-        let result = store.update_with(&key, source, |current| {
-            let counts = counts_for(&summary, current);
-            taken = Some(counts);
-            Some(counts)
-        });
+        let result = store.update_with(&key, source, |current| Some(counts_for(&summary, current)));
         match result {
             Ok(_) => {
                 let mut inner = lock(&self.inner);
-                inner.counts = taken;
+                inner.counts = summary.counts(MessageClass::Voice);
                 inner.last_notify = Some(now);
             }
             Err(e) => ast_warning!("MWI subscription '{}': counts not stored: {e}", self.name()),
@@ -337,7 +329,7 @@ impl Subscription {
         lock(&self.inner).machine.phase()
     }
 
-    pub fn status(&self) -> (Status, Option<MwiCounts>, Option<u64>) {
+    pub fn status(&self) -> (Status, Option<ClassCounts>, Option<u64>) {
         let now = self.clock.now();
         let inner = lock(&self.inner);
         (inner.machine.status(now), inner.counts, inner.last_notify.map(|t| now.saturating_sub(t)))

@@ -10,6 +10,7 @@ pub mod reload;
 pub mod report;
 pub mod settings;
 pub mod subscription_state;
+pub mod target;
 
 /// Milliseconds on the caller's monotonic clock.
 pub type Millis = u64;
