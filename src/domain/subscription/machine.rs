@@ -286,7 +286,7 @@ impl Machine {
             Event::Notify(state) => self.on_notify(now, &state, &mut step),
             Event::DialogEnded => self.on_dialog_ended(now, &mut step),
             Event::Timer => self.on_timer(now, &mut step),
-            Event::ResubscribeNow => self.on_resubscribe_now(now, &mut step),
+            Event::ResubscribeNow => self.on_resubscribe_now(&mut step),
             Event::Stop => self.on_stop(now, &mut step),
         }
         debug_assert!(self.phase == from || step.reason.is_some(), "{from:?} -> {:?} unreported", self.phase);
@@ -562,7 +562,7 @@ impl Machine {
         }
     }
 
-    fn on_resubscribe_now(&mut self, _now: Millis, step: &mut Step) {
+    fn on_resubscribe_now(&mut self, step: &mut Step) {
         if matches!(self.phase, Phase::Unsubscribing | Phase::Stopped) || self.stop_pending {
             return;
         }

@@ -223,6 +223,8 @@ mod tests {
         assert_eq!(s.reason, Some(TerminationReason::Noresource));
         assert_eq!((s.retry_after, s.expires), (Some(5), Some(0)));
         assert_eq!(parse("Active\t;\texpires=3600").expires, Some(3600));
+        assert_eq!(parse(" PeNdInG ").kind, StateKind::Pending);
+        assert!(SubscriptionState::parse("active; expires ").is_err(), "a bare name is trimmed too");
     }
 
     #[test]
