@@ -152,6 +152,11 @@ pj_status_t pjsip_tpmgr_find_local_addr(pjsip_tpmgr *tpmgr, pj_pool_t *pool, pjs
 pj_pool_t *pjsip_endpt_create_pool(pjsip_endpoint *endpt, const char *pool_name, pj_size_t initial,
 	pj_size_t increment);
 void pjsip_endpt_release_pool(pjsip_endpoint *endpt, pj_pool_t *pool);
+/* Any header, typed or not, by name; and its text as sent ("Name: value"), or -1 if longer
+ * than len. Typed headers (Expires, Min-Expires, Retry-After, Subscription-State) are not
+ * generic string headers: ast_sip_rdata_get_header_value misreads them. */
+void *pjsip_msg_find_hdr_by_name(const pjsip_msg *msg, const pj_str_t *name, const void *start);
+int pjsip_hdr_print_on(void *hdr, char *buf, pj_size_t len);
 void *pjsip_parse_hdr(pj_pool_t *pool, const pj_str_t *hname, char *line, pj_size_t size, int *parsed_len);
 
 /* asterisk/res_pjsip.h */

@@ -224,5 +224,8 @@ asterisk_module! {
     // The incoming-NOTIFY path is a pjsip service: res_pjsip's symbols must resolve.
     requires: Some(c"res_pjsip"),
     // When app_voicemail loads at all it starts first, so voicemail_provider = auto sees it.
+    // (Not res_pjsip_mwi, although outbound subscriptions need the message-summary package it
+    // has res_pjsip_pubsub register: loading it that early breaks its body generator. They
+    // start once Asterisk is fully booted instead.)
     optional_modules: Some(c"app_voicemail"),
 }

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use super::guard;
 use super::log::ast_error;
-use super::{c_string, sys, text_of};
+use super::{c_string, sys};
 
 /// Challenges answered per request before the credentials count as rejected.
 pub const MAX_AUTH_ATTEMPTS: u32 = 2;
@@ -573,15 +573,31 @@ unsafe fn side_of<'a>(sub: *mut sys::pjsip_evsub) -> Option<&'a DialogSide> {
     unsafe { sys::pjsip_evsub_get_mod_data(sub, id as u32).cast::<DialogSide>().as_ref() }
 }
 
-/// The value of header `name` of a received message.
+/// The value of header `name` of a received message, whatever pjsip parsed it into (typed
+/// headers such as Expires are printed back to text: reading them as generic string headers,
+/// as ast_sip_rdata_get_header_value does, reads garbage).
 ///
 /// # Safety
 /// `rdata` is live.
 unsafe fn header(rdata: *mut sys::pjsip_rx_data, name: &CStr) -> Option<String> {
-    // SAFETY: as promised; the result is NULL or a string in the rdata's pool.
-    let value = unsafe { sys::ast_sip_rdata_get_header_value(rdata, pj(name)) };
-    // SAFETY: as above.
-    (!value.is_null()).then(|| unsafe { text_of(value) })
+    // SAFETY: as promised; msg is NULL or the parsed message.
+    let msg = unsafe { (*rdata).msg_info.msg };
+    if msg.is_null() {
+        return None;
+    }
+    let name_pj = pj(name);
+    // SAFETY: a live message; the header found (if any) lives in its pool.
+    let hdr = unsafe { sys::pjsip_msg_find_hdr_by_name(msg, &name_pj, std::ptr::null()) };
+    if hdr.is_null() {
+        return None;
+    }
+    let mut buf = [0u8; 512];
+    // SAFETY: prints into our buffer, at most its length.
+    let len = unsafe { sys::pjsip_hdr_print_on(hdr, buf.as_mut_ptr().cast(), buf.len() as _) };
+    let len = usize::try_from(len).ok()?.min(buf.len());
+    let text = String::from_utf8_lossy(&buf[..len]);
+    let (_, value) = text.split_once(':')?;
+    Some(value.trim().to_owned())
 }
 
 fn seconds(text: Option<String>) -> Option<u32> {

@@ -152,7 +152,11 @@ impl Runtime {
             self.seed() % (u64::from(settings.max_random_initial_delay) * 1000 + 1)
         };
         let sub = Subscription::new(settings, serializer, self.module.clone(), self.timers.clone(), self.clock, self.seed());
-        sub.post(Event::Start { delay_ms });
+        if crate::host::log::fully_booted() {
+            sub.post(Event::Start { delay_ms });
+        } else {
+            self.timers.start_after_boot(&sub, delay_ms);
+        }
         sub
     }
 

@@ -37,6 +37,10 @@ impl Ord for Entry {
 
 struct Shared {
     heap: Mutex<(BinaryHeap<Reverse<Entry>>, bool)>,
+    /// Subscriptions to start once Asterisk is fully booted (with their initial delay):
+    /// res_pjsip does not process what arrives before that, so a SUBSCRIBE sent during boot
+    /// would see its answer lost.
+    after_boot: Mutex<Vec<(Weak<Subscription>, u64)>>,
     wake: Condvar,
 }
 
@@ -67,7 +71,11 @@ pub struct TimerThread {
 
 impl TimerThread {
     pub fn start(clock: Clock) -> Result<Self, String> {
-        let shared = Arc::new(Shared { heap: Mutex::new((BinaryHeap::new(), false)), wake: Condvar::new() });
+        let shared = Arc::new(Shared {
+            heap: Mutex::new((BinaryHeap::new(), false)),
+            after_boot: Mutex::new(Vec::new()),
+            wake: Condvar::new(),
+        });
         let worker = shared.clone();
         let thread = OwnThread::spawn("mwihub-subtimer", move || run(&worker, clock))
             .map_err(|e| format!("could not start the subscription timer thread (errno {e})"))?;
@@ -103,11 +111,42 @@ impl Timers {
         drop(heap);
         self.shared.wake.notify_all();
     }
+
+    /// Starts `target` (after `delay_ms`) once Asterisk is fully booted.
+    pub fn start_after_boot(&self, target: &Arc<Subscription>, delay_ms: u64) {
+        lock(&self.shared.after_boot).push((Arc::downgrade(target), delay_ms));
+        self.shared.wake.notify_all();
+    }
+}
+
+/// While Asterisk boots, how often the thread looks whether it is done.
+const BOOT_POLL: Duration = Duration::from_millis(100);
+
+fn start_booted(shared: &Shared) -> bool {
+    let mut waiting = lock(&shared.after_boot);
+    if waiting.is_empty() {
+        return false;
+    }
+    if !crate::host::log::fully_booted() {
+        return true;
+    }
+    for (target, delay_ms) in waiting.drain(..) {
+        if let Some(target) = target.upgrade() {
+            target.post(crate::domain::subscription::machine::Event::Start { delay_ms });
+        }
+    }
+    false
 }
 
 fn run(shared: &Shared, clock: Clock) {
     let mut heap = lock(&shared.heap);
     loop {
+        if heap.1 {
+            return;
+        }
+        drop(heap);
+        let booting = start_booted(shared);
+        heap = lock(&shared.heap);
         if heap.1 {
             return;
         }
@@ -123,10 +162,11 @@ fn run(shared: &Shared, clock: Clock) {
                 heap = lock(&shared.heap);
             }
             Some(at) => {
-                heap = wait_timeout(&shared.wake, heap, Duration::from_millis(at - now));
+                let wait = Duration::from_millis(at - now);
+                heap = wait_timeout(&shared.wake, heap, if booting { wait.min(BOOT_POLL) } else { wait });
             }
             None => {
-                heap = wait_timeout(&shared.wake, heap, Duration::from_secs(3600));
+                heap = wait_timeout(&shared.wake, heap, if booting { BOOT_POLL } else { Duration::from_secs(3600) });
             }
         }
     }
