@@ -16,9 +16,9 @@ use crate::host::module::{
 use crate::host::mwi::{MwiObserverRegistration, MwiSubscription};
 use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
 use crate::incoming::IncomingMwi;
-use crate::outbound::{self, OutboundMwi};
 use crate::mailboxes::republish::{self, Republisher, SubscribeObserver};
 use crate::mailboxes::{ami, migrate, provider::StoreCounts, service, service::MailboxService};
+use crate::outbound::{self, OutboundMwi};
 use crate::{admin, mailboxes};
 
 const CONFIG_FILE: &std::ffi::CStr = c"res_mwi_hub.conf";
@@ -146,7 +146,7 @@ impl AsteriskModule for Hub {
             admin::commands().chain(mailboxes::cli::COMMANDS.iter()).chain(outbound::cli::COMMANDS.iter()),
             module,
         )
-            .map_err(LoadError::Failure)?;
+        .map_err(LoadError::Failure)?;
         // Subscriptions write into the store; their stored counts were published above.
         let outbound = match OutboundMwi::start() {
             Ok(o) => Some(o),

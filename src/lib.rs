@@ -30,6 +30,6 @@ mod hub;
 #[cfg(not(test))]
 mod incoming;
 #[cfg(not(test))]
-mod outbound;
-#[cfg(not(test))]
 mod mailboxes;
+#[cfg(not(test))]
+mod outbound;

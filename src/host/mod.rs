@@ -14,8 +14,8 @@ pub mod mwi;
 pub mod pjsip;
 pub mod pjsip_client;
 // Private: code outside `host` that names a raw binding does not compile.
-mod sys;
 pub mod sorcery;
+mod sys;
 pub mod taskprocessor;
 pub mod thread;
 pub mod voicemail;

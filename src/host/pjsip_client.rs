@@ -56,7 +56,8 @@ impl ClientModule {
     pub fn register() -> Result<Self, String> {
         // SAFETY: all-zero is pjsip's "no callbacks" module value.
         let mut module: sys::pjsip_module = unsafe { std::mem::zeroed() };
-        module.name = sys::pj_str_t { ptr: MODULE_NAME.as_ptr().cast_mut(), slen: MODULE_NAME.count_bytes() as _ };
+        module.name =
+            sys::pj_str_t { ptr: MODULE_NAME.as_ptr().cast_mut(), slen: MODULE_NAME.count_bytes() as _ };
         module.id = -1;
         // After everything that handles requests: it has no callbacks anyway.
         module.priority = 1000;
@@ -285,7 +286,8 @@ unsafe fn pj_text(s: &sys::pj_str_t) -> String {
         return String::new();
     }
     // SAFETY: as promised.
-    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.slen as usize) }).into_owned()
+    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.slen as usize) })
+        .into_owned()
 }
 
 /// A transport selector, unreferenced on drop.
@@ -319,7 +321,9 @@ struct Pool(*mut sys::pj_pool_t);
 impl Pool {
     fn new() -> Result<Self, String> {
         // SAFETY: res_pjsip's endpoint; released in drop.
-        let pool = unsafe { sys::pjsip_endpt_create_pool(sys::ast_sip_get_pjsip_endpoint(), c"mwihub".as_ptr(), 512, 512) };
+        let pool = unsafe {
+            sys::pjsip_endpt_create_pool(sys::ast_sip_get_pjsip_endpoint(), c"mwihub".as_ptr(), 512, 512)
+        };
         if pool.is_null() {
             return Err("out of memory (pjsip pool)".into());
         }
@@ -397,20 +401,33 @@ impl ClientDialog {
             None => format!("<sip:{}@{local}{param}>", spec.user),
         };
         let contact = format!("<sip:{}@{local}{param}>", spec.contact_user.as_deref().unwrap_or(&spec.user));
-        let (from_c, contact_c, remote_c, target_c) =
-            (c_string(&from), c_string(&contact), c_string(&enclosed(&spec.server_uri)), c_string(&spec.server_uri));
-        let (from_p, contact_p, remote_p, target_p) = (pj(&from_c), pj(&contact_c), pj(&remote_c), pj(&target_c));
+        let (from_c, contact_c, remote_c, target_c) = (
+            c_string(&from),
+            c_string(&contact),
+            c_string(&enclosed(&spec.server_uri)),
+            c_string(&spec.server_uri),
+        );
+        let (from_p, contact_p, remote_p, target_p) =
+            (pj(&from_c), pj(&contact_c), pj(&remote_c), pj(&target_c));
         let mut dlg: *mut sys::pjsip_dialog = std::ptr::null_mut();
         // SAFETY: pjsip copies every string into the new dialog's pool.
         let rc = unsafe {
-            sys::pjsip_dlg_create_uac(sys::pjsip_ua_instance(), &from_p, &contact_p, &remote_p, &target_p, &mut dlg)
+            sys::pjsip_dlg_create_uac(
+                sys::pjsip_ua_instance(),
+                &from_p,
+                &contact_p,
+                &remote_p,
+                &target_p,
+                &mut dlg,
+            )
         };
         if rc != 0 || dlg.is_null() {
             return Err(format!("pjsip could not create a dialog to {} (status {rc})", spec.server_uri));
         }
         // SAFETY: a new dialog (session count 0): our session keeps it alive until close.
         unsafe { sys::pjsip_dlg_inc_session(dlg, module.ptr()) };
-        let mut this = Self { dlg, evsub: std::ptr::null_mut(), side: std::ptr::null(), module: module.ptr() };
+        let mut this =
+            Self { dlg, evsub: std::ptr::null_mut(), side: std::ptr::null(), module: module.ptr() };
         // SAFETY: a live dialog; pjsip takes its own reference to the selected transport.
         unsafe { sys::pjsip_dlg_set_transport(dlg, &sel.0) };
         if let Some(proxy) = &spec.outbound_proxy {
@@ -420,7 +437,13 @@ impl ClientDialog {
         let event = pj(c"message-summary");
         // SAFETY: the callbacks are copied; the package was registered by res_pjsip_pubsub.
         let rc = unsafe {
-            sys::pjsip_evsub_create_uac(dlg, &USER_CB, &event, sys::PJSIP_EVSUB_NO_EVENT_ID as u32, &mut evsub)
+            sys::pjsip_evsub_create_uac(
+                dlg,
+                &USER_CB,
+                &event,
+                sys::PJSIP_EVSUB_NO_EVENT_ID,
+                &mut evsub,
+            )
         };
         if rc != 0 || evsub.is_null() {
             return Err(format!(
@@ -466,7 +489,13 @@ impl ClientDialog {
         let name = pj(c"Route");
         // SAFETY: parses into the pool; `line` is read during the call.
         let route = unsafe {
-            sys::pjsip_parse_hdr(pool.0, &name, line.as_mut_ptr().cast(), (line.len() - 1) as _, std::ptr::null_mut())
+            sys::pjsip_parse_hdr(
+                pool.0,
+                &name,
+                line.as_mut_ptr().cast(),
+                (line.len() - 1) as _,
+                std::ptr::null_mut(),
+            )
         }
         .cast::<sys::pjsip_hdr>();
         if route.is_null() {
@@ -668,7 +697,10 @@ unsafe extern "C" fn on_tsx_state(
                         seconds(header(rdata, c"Retry-After")),
                     )
                 };
-                side.sink.event(side.id, ClientEvent::Response { code: code as u16, expires, min_expires, retry_after });
+                side.sink.event(
+                    side.id,
+                    ClientEvent::Response { code: code as u16, expires, min_expires, retry_after },
+                );
             }
             // A UAC transaction that ends without a final response: Timer B/F or the transport.
             sys::PJSIP_EVENT_TIMER
@@ -694,7 +726,11 @@ unsafe extern "C" fn on_tsx_state(
 ///
 /// # Safety
 /// Called from the transaction callback with a live sub and rdata.
-unsafe fn answer_challenge(sub: *mut sys::pjsip_evsub, side: &DialogSide, rdata: *mut sys::pjsip_rx_data) -> bool {
+unsafe fn answer_challenge(
+    sub: *mut sys::pjsip_evsub,
+    side: &DialogSide,
+    rdata: *mut sys::pjsip_rx_data,
+) -> bool {
     if side.auth_attempts.fetch_add(1, Ordering::SeqCst) >= MAX_AUTH_ATTEMPTS {
         return false;
     }

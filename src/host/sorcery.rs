@@ -103,14 +103,22 @@ impl<T: ObjectType> SorceryType<T> {
         let s = sorcery();
         // SAFETY: a live sorcery instance; every string is read during the call (sorcery copies).
         let applied = unsafe {
-            sys::__ast_sorcery_apply_default(s, T::TYPE.as_ptr(), module_name.as_ptr(), c"config".as_ptr(), criteria.as_ptr())
+            sys::__ast_sorcery_apply_default(
+                s,
+                T::TYPE.as_ptr(),
+                module_name.as_ptr(),
+                c"config".as_ptr(),
+                criteria.as_ptr(),
+            )
         };
         if applied == sys::AST_SORCERY_APPLY_FAIL {
             return Err(format!("sorcery could not map type {type_name} to pjsip.conf"));
         }
         // SAFETY: alloc and apply are our trampolines, valid until the type is unregistered
         // (on drop, before the image can go away).
-        let rc = unsafe { sys::__ast_sorcery_object_register(s, T::TYPE.as_ptr(), 0, 1, Some(alloc), None, Some(apply::<T>)) };
+        let rc = unsafe {
+            sys::__ast_sorcery_object_register(s, T::TYPE.as_ptr(), 0, 1, Some(alloc), None, Some(apply::<T>))
+        };
         let registered = Self {
             // SAFETY: all-NULL callbacks is a valid observer; `loaded` is set below.
             observer: Box::new(UnsafeCell::new(unsafe { std::mem::zeroed() })),
@@ -192,7 +200,7 @@ impl<T: ObjectType> SorceryType<T> {
             sys::ast_sorcery_retrieve_by_fields(
                 sorcery(),
                 T::TYPE.as_ptr(),
-                (sys::AST_RETRIEVE_FLAG_MULTIPLE | sys::AST_RETRIEVE_FLAG_ALL) as u32,
+                sys::AST_RETRIEVE_FLAG_MULTIPLE | sys::AST_RETRIEVE_FLAG_ALL,
                 std::ptr::null_mut(),
             )
         };
@@ -263,7 +271,10 @@ unsafe extern "C" fn store_option<T: ObjectType>(
     })
 }
 
-unsafe extern "C" fn apply<T: ObjectType>(_sorcery: *const sys::ast_sorcery, obj: *mut c_void) -> libc::c_int {
+unsafe extern "C" fn apply<T: ObjectType>(
+    _sorcery: *const sys::ast_sorcery,
+    obj: *mut c_void,
+) -> libc::c_int {
     guard::gated_or("sorcery apply", -1, || {
         if obj.is_null() {
             return -1;
@@ -288,7 +299,9 @@ unsafe extern "C" fn loaded<T: ObjectType>(_type: *const libc::c_char) {
 pub fn exists(type_name: &str, id: &str) -> bool {
     let (t, i) = (c_string(type_name), c_string(id));
     // SAFETY: a live instance; the result is NULL or a reference we own (released on drop).
-    let found = unsafe { Ao2::<c_void>::from_owned(sys::ast_sorcery_retrieve_by_id(sorcery(), t.as_ptr(), i.as_ptr())) };
+    let found = unsafe {
+        Ao2::<c_void>::from_owned(sys::ast_sorcery_retrieve_by_id(sorcery(), t.as_ptr(), i.as_ptr()))
+    };
     found.is_some()
 }
 
@@ -297,9 +310,12 @@ pub fn exists(type_name: &str, id: &str) -> bool {
 pub fn options_of(type_name: &str, id: &str) -> Option<Vec<(String, String)>> {
     let (t, i) = (c_string(type_name), c_string(id));
     // SAFETY: as in `exists`.
-    let obj = unsafe { Ao2::<c_void>::from_owned(sys::ast_sorcery_retrieve_by_id(sorcery(), t.as_ptr(), i.as_ptr())) }?;
+    let obj = unsafe {
+        Ao2::<c_void>::from_owned(sys::ast_sorcery_retrieve_by_id(sorcery(), t.as_ptr(), i.as_ptr()))
+    }?;
     // SAFETY: a live object of that instance; the list is ours, destroyed below.
-    let list = unsafe { sys::ast_sorcery_objectset_create2(sorcery(), obj.as_ptr(), sys::AST_HANDLER_ONLY_STRING) };
+    let list =
+        unsafe { sys::ast_sorcery_objectset_create2(sorcery(), obj.as_ptr(), sys::AST_HANDLER_ONLY_STRING) };
     let mut out = Vec::new();
     let mut cursor = list;
     while !cursor.is_null() {

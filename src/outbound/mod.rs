@@ -80,7 +80,8 @@ const OPTIONS: &[&CStr] = &[
 /// Settings with what `endpoint = ` lends filled in, checked against res_pjsip's objects.
 fn settings_of(id: &str, options: &[(String, String)]) -> Result<SubscriptionSettings, String> {
     let mut settings = SubscriptionSettings::from_options(id, options).map_err(|e| e.to_string())?;
-    let refuse = |option: &str, message: String| format!("mwi-subscription '{id}': option '{option}': {message}");
+    let refuse =
+        |option: &str, message: String| format!("mwi-subscription '{id}': option '{option}': {message}");
     if let Some(endpoint) = settings.endpoint.clone() {
         let Some(lent) = sorcery::options_of("endpoint", &endpoint) else {
             return Err(refuse("endpoint", format!("no endpoint '{endpoint}' in pjsip.conf")));
@@ -96,7 +97,8 @@ fn settings_of(id: &str, options: &[(String, String)]) -> Result<SubscriptionSet
         }
         if settings.outbound_auth.is_empty() {
             if let Some(auth) = get("outbound_auth") {
-                settings.outbound_auth = auth.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
+                settings.outbound_auth =
+                    auth.split(',').map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()).collect();
             }
         }
         if settings.contact_user.is_none() {
@@ -151,7 +153,14 @@ impl Runtime {
         } else {
             self.seed() % (u64::from(settings.max_random_initial_delay) * 1000 + 1)
         };
-        let sub = Subscription::new(settings, serializer, self.module.clone(), self.timers.clone(), self.clock, self.seed());
+        let sub = Subscription::new(
+            settings,
+            serializer,
+            self.module.clone(),
+            self.timers.clone(),
+            self.clock,
+            self.seed(),
+        );
         if crate::host::log::fully_booted() {
             sub.post(Event::Start { delay_ms });
         } else {

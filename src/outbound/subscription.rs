@@ -17,7 +17,9 @@ use crate::domain::subscription::Millis;
 use crate::domain::sync::lock;
 use crate::host::log::{ast_debug, ast_notice, ast_verb, ast_warning};
 use crate::host::manager;
-use crate::host::pjsip_client::{ClientDialog, ClientEvent, ClientModule, DialogSpec, EventSink, Serializer, TransportKind};
+use crate::host::pjsip_client::{
+    ClientDialog, ClientEvent, ClientModule, DialogSpec, EventSink, Serializer, TransportKind,
+};
 use crate::mailboxes::service;
 
 struct Inner {
@@ -310,7 +312,13 @@ impl Subscription {
                 change.to.name(),
                 change.reason
             ),
-            _ => ast_verb!(3, "MWI subscription '{name}': {} -> {}: {}", change.from.name(), change.to.name(), change.reason),
+            _ => ast_verb!(
+                3,
+                "MWI subscription '{name}': {} -> {}: {}",
+                change.from.name(),
+                change.to.name(),
+                change.reason
+            ),
         }
         manager::raise_event(
             crate::host::manager::EVENT_FLAG_SYSTEM,

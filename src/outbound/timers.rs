@@ -2,8 +2,8 @@
 //! wake-up and, when one is due, hands it to the subscription's serializer (it never touches
 //! pjsip itself). Joined on drop.
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -166,7 +166,11 @@ fn run(shared: &Shared, clock: Clock) {
                 heap = wait_timeout(&shared.wake, heap, if booting { wait.min(BOOT_POLL) } else { wait });
             }
             None => {
-                heap = wait_timeout(&shared.wake, heap, if booting { BOOT_POLL } else { Duration::from_secs(3600) });
+                heap = wait_timeout(
+                    &shared.wake,
+                    heap,
+                    if booting { BOOT_POLL } else { Duration::from_secs(3600) },
+                );
             }
         }
     }

@@ -39,6 +39,15 @@ configure)
     rm -rf "$SANDBOX/etc/asterisk"
     cp -a "$SANDBOX/etc/asterisk.dist" "$SANDBOX/etc/asterisk"
     cp "$here"/etc/*.conf "$SANDBOX/etc/asterisk/"
+    # A self-signed certificate for the TLS transport (made once per sandbox).
+    keys="$SANDBOX/etc/asterisk.keys"
+    if [ ! -f "$keys/res_mwi_hub-test.crt" ]; then
+        mkdir -p "$keys"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=127.0.0.1 \
+            -keyout "$keys/res_mwi_hub-test.key" -out "$keys/res_mwi_hub-test.crt" 2>/dev/null
+    fi
+    mkdir -p "$SANDBOX/etc/asterisk/keys"
+    cp "$keys"/res_mwi_hub-test.* "$SANDBOX/etc/asterisk/keys/"
     "$0" docs
     ;;
 docs)
