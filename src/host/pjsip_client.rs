@@ -437,13 +437,7 @@ impl ClientDialog {
         let event = pj(c"message-summary");
         // SAFETY: the callbacks are copied; the package was registered by res_pjsip_pubsub.
         let rc = unsafe {
-            sys::pjsip_evsub_create_uac(
-                dlg,
-                &USER_CB,
-                &event,
-                sys::PJSIP_EVSUB_NO_EVENT_ID,
-                &mut evsub,
-            )
+            sys::pjsip_evsub_create_uac(dlg, &USER_CB, &event, sys::PJSIP_EVSUB_NO_EVENT_ID, &mut evsub)
         };
         if rc != 0 || evsub.is_null() {
             return Err(format!(
