@@ -13,6 +13,7 @@
 //! - `mailboxes`: external mailboxes (store + bus, publishing thread, republish, CLI, AMI,
 //!   voicemail provider, migration), written against `host` and `domain`.
 //! - `incoming`: incoming MWI NOTIFYs (pjsip services, endpoint mappings).
+//! - `outbound`: outbound MWI subscriptions (pjsip.conf type, running subscriptions, CLI, AMI).
 //! - `admin`: the MWI state tools (CLI) and the test build's hooks.
 //! - `hub`: the module itself: what `load_module` builds; dropping it is the teardown.
 //!
