@@ -92,6 +92,7 @@ bench: build test-build sandbox $(BASELINE_MODULE)
 	tests/bench/run-bench.sh $(abspath $(TEST_MODULE)) $(abspath $(BASELINE_MODULE))
 	$(PYTHON) tests/bench/bench-mailboxes.py $(abspath $(MODULE)) $(abspath $(BASELINE_MODULE))
 	$(PYTHON) tests/bench/bench-notify.py $(abspath $(MODULE))
+	$(PYTHON) tests/bench/bench-outbound.py $(abspath $(MODULE))
 
 # Where the local Asterisk keeps its modules: ASTMODDIR=... overrides; otherwise asterisk.conf's
 # astmoddir, then the usual locations. Its data (the XML docs): ASTDATADIR=..., asterisk.conf's

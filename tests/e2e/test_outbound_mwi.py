@@ -98,8 +98,9 @@ def new_dialogs(requests):
 def test_digest_auth_and_the_granted_expiry_rules_every_refresh(outbound):
     """401 challenge, authenticated SUBSCRIBE, 200 granting 60 s of the 3600 asked: every refresh
     comes before the granted 60 s run out (and not much earlier), for 3 refreshes; the counts of
-    the NOTIFY light the phone's lamp, urgent included."""
-    phone = Phone(endpoint="phone4321", port=5072)
+    the NOTIFY are stored and cached (urgent included) and light a phone's lamp (res_pjsip_mwi's
+    NOTIFY body to phones always says (0/0) for urgent: an Asterisk limitation)."""
+    phone = None
     try:
         vm = outbound.server("vm_server_auth.xml", 15070, keys={"expires": 60},
                              bodies=[mwi(3, 1, 1, 0)], calls=None)
@@ -117,9 +118,13 @@ def test_digest_auth_and_the_granted_expiry_rules_every_refresh(outbound):
         assert shown["Granted expires"] == "60 s", shown["_text"]
         assert counts_shown(outbound.ast.cli("mwi show mailbox 4321@SIP_Remote")) == (3, 1, 1)
         assert mwi_state(outbound.ast, "4321@SIP_Remote") == (3, 1, 1)
-        phone.wait_for_notify("Voice-Message: 3/1 (1/0)")
+        # Registered after the counts came: res_pjsip_mwi's NOTIFY at registration is built from
+        # the state when the contact appears and sent later, so one racing our publish is stale.
+        phone = Phone(endpoint="phone4321", port=5072)
+        phone.wait_for_notify("Voice-Message: 3/1")
     finally:
-        phone.close()
+        if phone:
+            phone.close()
 
 
 def test_counts_survive_a_restart_and_are_republished_before_the_first_notify(outbound):

@@ -1,0 +1,157 @@
+#!/usr/bin/python3
+"""Outbound MWI subscriptions beside outbound registrations (`make bench`).
+
+    bench-outbound.py MODULE_SO
+
+In the sandbox Asterisk (reset, started with MODULE_SO; stopped at the end), against sipp on
+127.0.0.1 over TCP (tests/e2e/sipp/vm_server_fail_then_ok.xml granting EXPIRATION s, and
+tests/bench/sipp/registrar.xml granting the same), one after the other in the same run:
+  - N res_pjsip_outbound_registration objects (`type = registration`), then
+  - N res_mwi_hub objects (`type = mwi-subscription`),
+each set with expiration = EXPIRATION and max_random_initial_delay = DELAY, applied by
+reloading its module. For each: the time until all are active (registrations: `pjsip show
+registrations` Registered; subscriptions: `mwi show subscriptions` Active), the largest number
+of first requests the server received in any one second (they must be spread, not a burst),
+VmRSS per object (after activation and a settle, minus before, / N), and Asterisk's CPU per
+refresh (utime+stime of the asterisk process over WINDOW s of steady refreshing / refresh
+requests the server received meanwhile). Ratios subscription/registration are printed; the
+targets (CPU per refresh and RSS per object no higher than the registration's, all active
+within DELAY + 5 s) are reported, never enforced (shared machines). Exit status 1 only when
+something functionally fails (objects not all active within DELAY + 60 s).
+
+Environment: SANDBOX, N (1000), EXPIRATION (60), DELAY (10), WINDOW (120).
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from conftest import Asterisk, SANDBOX  # noqa: E402
+from vm_server import VoicemailServer  # noqa: E402
+
+N = int(os.environ.get("N", "1000"))
+EXPIRATION = int(os.environ.get("EXPIRATION", "60"))
+DELAY = int(os.environ.get("DELAY", "10"))
+WINDOW = int(os.environ.get("WINDOW", "120"))
+CONF = SANDBOX / "etc/asterisk/pjsip_mwi_subscriptions.conf"
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK
+
+
+def rss_kib(pid):
+    m = re.search(r"^VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.M)
+    return int(m.group(1))
+
+
+def registrations(port):
+    return "".join(
+        f"[bench-reg-{i}]\ntype = registration\nserver_uri = sip:127.0.0.1:{port}\\;transport=tcp\n"
+        f"client_uri = sip:reg{i}@127.0.0.1\ncontact_user = reg{i}\nexpiration = {EXPIRATION}\n"
+        f"max_random_initial_delay = {DELAY}\nretry_interval = 60\n\n"
+        for i in range(N))
+
+
+def subscriptions(port):
+    return "".join(
+        f"[bench-sub-{i}]\ntype = mwi-subscription\nserver_uri = sip:{7000 + i}@127.0.0.1:{port}\\;transport=tcp\n"
+        f"expiration = {EXPIRATION}\nmax_random_initial_delay = {DELAY}\n\n"
+        for i in range(N))
+
+
+def active_count(ast, kind):
+    if kind == "registration":
+        return len(re.findall(r"^\s*bench-reg-\d+/\S+\s+\S+\s+Registered", ast.cli("pjsip show registrations"), re.M))
+    return len(re.findall(r"^bench-sub-\d+\s.*\sActive\s", ast.cli("mwi show subscriptions"), re.M))
+
+
+def measure(ast, kind, server, text, reload_cmd):
+    pid = ast.pid()
+    time.sleep(3)
+    rss_before = rss_kib(pid)
+    CONF.write_text(text)
+    started = time.monotonic()
+    out = ast.cli(reload_cmd)
+    deadline = started + DELAY + 60
+    while active_count(ast, kind) < N:
+        if time.monotonic() > deadline:
+            print(f"bench: only {active_count(ast, kind)} of {N} {kind}s active after {DELAY + 60} s ({out.strip()})")
+            return None
+        time.sleep(0.2)
+    all_active = time.monotonic() - started
+    firsts, seen = [], set()
+    for r in server.requests():
+        if r.call_id not in seen:
+            seen.add(r.call_id)
+            firsts.append(r.t)
+    per_second = {}
+    for t in firsts:
+        per_second[int(t)] = per_second.get(int(t), 0) + 1
+    burst = max(per_second.values()) if per_second else 0
+    time.sleep(5)
+    rss_after = rss_kib(pid)
+    # Steady state: every object refreshes about every EXPIRATION - 10 s.
+    before_requests, before_cpu = len(server.requests()), cpu_s(pid)
+    time.sleep(WINDOW)
+    refreshes = len(server.requests()) - before_requests
+    cpu = cpu_s(pid) - before_cpu
+    return {"active_s": all_active, "burst": burst, "rss_kib": (rss_after - rss_before) / N,
+            "refreshes": refreshes, "cpu_us": cpu / max(refreshes, 1) * 1e6}
+
+
+def main():
+    ast = Asterisk()
+    ast.control("reset-state")
+    ast.control("configure")
+    ast.install(sys.argv[1])
+    ast.control("start")
+    failed = False
+    results = {}
+    try:
+        reg_server = VoicemailServer()
+        reg_server.start(str(ROOT / "tests/bench/sipp/registrar.xml"), port=15200, transport="t1",
+                         keys={"expires": EXPIRATION}, calls=None)
+        results["registration"] = measure(ast, "registration", reg_server, registrations(15200),
+                                          "module reload res_pjsip_outbound_registration.so")
+        CONF.write_text("")
+        ast.cli("module reload res_pjsip_outbound_registration.so")
+        reg_server.stop()
+        sub_server = VoicemailServer()
+        sub_server.start("vm_server_fail_then_ok.xml", port=15201, transport="t1",
+                         keys={"fails": 0, "expires": EXPIRATION}, calls=None)
+        results["mwi-subscription"] = measure(ast, "subscription", sub_server, subscriptions(15201),
+                                              "module reload res_mwi_hub.so")
+        CONF.write_text("")
+        ast.cli("module reload res_mwi_hub.so")
+        sub_server.stop()
+    finally:
+        ast.control("stop")
+    print(f"\nOutbound MWI subscriptions beside outbound registrations: {N} each, expiration {EXPIRATION} s, "
+          f"max_random_initial_delay {DELAY} s, TCP, steady window {WINDOW} s")
+    print(f"{'':18} {'all active':>11} {'max new/s':>10} {'RSS/object':>11} {'refreshes':>10} {'CPU/refresh':>12}")
+    for kind, r in results.items():
+        if r is None:
+            failed = True
+            print(f"{kind:18} did not all become active")
+            continue
+        print(f"{kind:18} {r['active_s']:9.1f} s {r['burst']:10d} {r['rss_kib']:7.1f} KiB {r['refreshes']:10d} "
+              f"{r['cpu_us']:9.0f} us")
+    reg, sub = results.get("registration"), results.get("mwi-subscription")
+    if reg and sub:
+        print(f"{'ratio sub/reg':18} {'':11} {'':10} {sub['rss_kib'] / max(reg['rss_kib'], 0.001):10.2f}x "
+              f"{'':10} {sub['cpu_us'] / max(reg['cpu_us'], 0.001):11.2f}x")
+        print(f"targets: CPU/refresh <= registration's: {'met' if sub['cpu_us'] <= reg['cpu_us'] else 'MISSED'}; "
+              f"RSS/object <= registration's: {'met' if sub['rss_kib'] <= reg['rss_kib'] else 'MISSED'}; "
+              f"all active within {DELAY + 5} s: {'met' if sub['active_s'] <= DELAY + 5 else 'MISSED'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
