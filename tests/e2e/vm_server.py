@@ -32,7 +32,7 @@ BASE_KEYS = {"expires": 60, "min_expires": 120}
 SCENARIO_KEYS = {
     "vm_server_auth.xml": {"user": "vmuser", "password": "vmsecret", "realm": "vm.test",
                            "challenge_refresh": 0, "notify_refresh": 0},
-    "vm_server_fail_then_ok.xml": {"fails": 3, "code": 503, "reason": "Service Unavailable",
+    "vm_server_fail_then_ok.xml": {"fails": 3, "code": 503,
                                    "retry_after": 0},
     "vm_server_min_expires.xml": {},
     "vm_server_refresh_481.xml": {},
@@ -48,6 +48,15 @@ def mwi(new, old, urgent_new=0, urgent_old=0, waiting=None):
     if waiting is None:
         waiting = "yes" if new else "no"
     return [f"Messages-Waiting: {waiting}", f"Voice-Message: {new}/{old} ({urgent_new}/{urgent_old})"]
+
+
+def sipp_supports_tls():
+    """Whether this host's sipp can do TLS (-t l1). Debian's sip-tester 3.6.1 is built without
+    OpenSSL ("To use a TLS transport you must compile SIPp with OpenSSL"): tests over TLS
+    should skip when this is False."""
+    res = subprocess.run(["sipp", "-sn", "uas", "-t", "l1", "-i", "127.0.0.1", "-p", "0", "-m", "1",
+                          "-timeout", "1s", "-nostdin", "-bg"], capture_output=True, text=True, timeout=30)
+    return "compile SIPp with OpenSSL" not in res.stdout + res.stderr
 
 
 def make_cert(directory):
@@ -300,8 +309,9 @@ class VoicemailServer:
         return None if self.proc is None else self.proc.poll()
 
     def stop(self):
-        """Ends sipp (if it still runs) and returns its exit status (-15 when it had to be
-        terminated)."""
+        """Ends sipp (if it still runs) and returns its exit status. sipp catches SIGTERM and
+        exits with its own status (0 when no dialog failed so far), so this does not show
+        whether the scenario completed: wait_exit() does, for a scenario run with `calls`."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
