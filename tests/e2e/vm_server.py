@@ -37,7 +37,7 @@ SCENARIO_KEYS = {
     "vm_server_min_expires.xml": {},
     "vm_server_refresh_481.xml": {},
     "vm_server_silent.xml": {},
-    "vm_server_terminate.xml": {"state": "terminated;reason=deactivated"},
+    "vm_server_terminate.xml": {"state": "terminated;reason=deactivated", "terminate_after": 1000},
     "vm_server_bad_body.xml": {},
 }
 BODY_FIELDS = 6  # injection fields per body: body k is fields 6k .. 6k+5
