@@ -392,3 +392,59 @@ def test_twenty_unload_load_cycles_with_fifty_subscriptions(outbound):
         vm.wait_for(lambda r: len({x.call_id for x in r[count:] if x.expires}) >= 50,
                     what=f"cycle {cycle}: 50 new subscriptions")
     ast.assert_survived(pid)
+
+
+def test_a_notify_before_the_200_is_taken(outbound):
+    vm = outbound.server("vm_server_notify_first.xml", 15089, bodies=[mwi(8, 3)], calls=None)
+    outbound.configure(subscription("vm-early", 15089))
+    outbound.wait_state("vm-early", "Active")
+    deadline = time.monotonic() + WAIT
+    while stored_counts(outbound.ast, "4321@SIP_Remote") != (8, 3, 0):
+        assert time.monotonic() < deadline, outbound.ast.cli("mwi show mailbox 4321@SIP_Remote")
+        time.sleep(0.1)
+    sent = [m for m in vm.messages() if m.direction == "sent"]
+    assert sent[0].method == "NOTIFY" and sent[1].status == 200, [m.first_line for m in sent[:2]]
+    assert [m.status for m in vm.responses("received")][:1] == [200]
+
+
+def test_ami_lists_subscriptions_and_raises_an_event_on_every_change(outbound, ami):
+    vm = outbound.server("vm_server_fail_then_ok.xml", 15090, keys={"fails": 1, "code": 503}, calls=None)
+    outbound.configure(subscription("vm-ami", 15090))
+    outbound.wait_state("vm-ami", "Active", timeout=WAIT + 5)
+    changes = []
+    while True:
+        ev = ami.wait_event(lambda m: m.get("Event") == "MWISubscriptionStatus" and m.get("ObjectName") == "vm-ami")
+        assert ev.get("Mailbox") == "4321@SIP_Remote" and ev.get("ServerURI", "").startswith("sip:4321@"), ev
+        changes.append((ev.get("PreviousState"), ev.get("State")))
+        if ev.get("State") == "Active":
+            break
+    assert changes == [("Waiting", "Subscribing"), ("Subscribing", "Retrying"), ("Retrying", "Subscribing"),
+                       ("Subscribing", "Active")], changes
+    action_id = ami.send("MWIShowSubscriptions")
+    items = []
+    while True:
+        msg = ami.read_message()
+        if msg.get("ActionID") != action_id:
+            continue
+        if msg.get("Event") == "MWISubscriptionEntry":
+            items.append(msg)
+        elif msg.get("Event") == "MWISubscriptionsComplete":
+            assert msg.get("ListItems") == "1", msg
+            break
+        else:
+            assert msg.get("Response") == "Success", msg
+    assert [(i["ObjectName"], i["State"], i["LastResponse"], i["Failures"]) for i in items] == \
+        [("vm-ami", "Active", "200", "0")], items
+
+
+def test_type_is_documented_and_chan_sip_lines_convert(outbound, tmp_path):
+    help_text = outbound.ast.cli("config show help res_mwi_hub mwi-subscription")
+    for option in ("server_uri", "outbound_auth", "forbidden_retry_interval", "max_random_initial_delay"):
+        assert option in help_text, help_text
+    sip_conf = SANDBOX / "tmp/res_mwi_hub_sip.conf"
+    sip_conf.write_text("[general]\nmwiexpiry = 1800\nmwi => 1234:secret@vm.example.com/1234\n")
+    out = outbound.ast.cli("mwi convert sip.conf /tmp/res_mwi_hub_sip.conf")
+    for line in ("type = mwi-subscription", "server_uri = sip:1234@vm.example.com", "mailbox = 1234@SIP_Remote",
+                 "expiration = 1800", "password = secret", "; 1 mwi-subscription object(s)"):
+        assert line in out, out
+    assert "Error" in outbound.ast.cli("mwi convert sip.conf /tmp/no-such-sip.conf")

@@ -39,6 +39,7 @@ SCENARIO_KEYS = {
     "vm_server_silent.xml": {},
     "vm_server_terminate.xml": {"state": "terminated;reason=deactivated", "terminate_after": 1000},
     "vm_server_bad_body.xml": {},
+    "vm_server_notify_first.xml": {},
 }
 BODY_FIELDS = 6  # injection fields per body: body k is fields 6k .. 6k+5
 
