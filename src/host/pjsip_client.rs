@@ -683,6 +683,9 @@ unsafe extern "C" fn on_tsx_state(
                 if (code == 401 || code == 407) && unsafe { answer_challenge(sub, side, rdata) } {
                     return;
                 }
+                // Answered for good: the request need not be kept (a transmit buffer per
+                // subscription is most of its memory otherwise).
+                crate::domain::sync::lock(&side.last_request).take();
                 // SAFETY: as above.
                 let (expires, min_expires, retry_after) = unsafe {
                     (

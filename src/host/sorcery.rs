@@ -32,7 +32,7 @@ pub trait ObjectType: 'static {
 }
 
 /// Room for an object's options, as `name NUL value NUL` pairs.
-const TEXT_CAPACITY: usize = 2048;
+const TEXT_CAPACITY: usize = 1024;
 
 /// The sorcery object: sorcery's details pointer first (SORCERY_OBJECT), then our text.
 #[repr(C)]

@@ -298,6 +298,12 @@ impl Subscription {
 
     fn report(&self, change: &Change) {
         let name = self.name();
+        if change.is_routine_refresh() {
+            // Every few minutes per subscription: bookkeeping, not news (no AMI event, as a
+            // registration's refresh raises none); `mwi show subscriptions` shows the expiry.
+            ast_debug!(2, "MWI subscription '{name}': {} -> {}: {}", change.from.name(), change.to.name(), change.reason);
+            return;
+        }
         match change.to {
             Phase::GivenUp | Phase::Rejected => ast_warning!(
                 "MWI subscription '{name}' to {}: {} -> {}: {}",
@@ -330,7 +336,6 @@ impl Subscription {
                 change,
             ),
         );
-        ast_debug!(1, "MWI subscription '{name}' reported {:?}", change.to);
     }
 
     pub fn phase(&self) -> Phase {

@@ -16,12 +16,12 @@ from vm_server import VoicemailServer, make_cert, mwi
 SUBS_CONF = SANDBOX / "etc/asterisk/pjsip_mwi_subscriptions.conf"
 
 
-def subscription(name, port, user="4321", via="tcp", scheme="sip", **options):
+def subscription(name, port, user="4321", via="tcp", scheme="sip", retry_interval=1, **options):
     """The text of one object: server sipp on 127.0.0.1:<port> (`via` the URI's transport), no
-    initial delay, 1 s retry base; `options` are further `name = value` lines."""
+    initial delay, a `retry_interval` s backoff base; `options` are further `name = value` lines."""
     params = "" if via == "udp" else f"\\;transport={via}"
     lines = [f"[{name}]", "type = mwi-subscription", f"server_uri = {scheme}:{user}@127.0.0.1:{port}{params}",
-             "max_random_initial_delay = 0", "retry_interval = 1"]
+             "max_random_initial_delay = 0", f"retry_interval = {retry_interval}"]
     lines += [f"{k} = {v}" for k, v in options.items()]
     return "\n".join(lines) + "\n"
 
@@ -155,8 +155,9 @@ def test_503_three_times_backs_off_then_recovers_without_a_reload(outbound):
     firsts = new_dialogs(vm.subscribes())
     assert len(firsts) == 4, [r.call_id for r in firsts]
     g = gaps(firsts)
-    # retry_interval 1 s doubling, with up to 20% jitter: [1, 1.2), [2, 2.4), [4, 4.8).
-    assert 0.9 < g[0] < 1.6 and 1.9 < g[1] < 2.8 and 3.9 < g[2] < 5.2, g
+    # retry_interval 1 s doubling, with up to 20% jitter: [1, 1.2), [2, 2.4), [4, 4.8); the upper
+    # bounds leave room for a loaded machine.
+    assert 0.9 < g[0] < 2.5 and 1.9 < g[1] < 4.0 and 3.9 < g[2] < 7.0, g
     assert g[0] < g[1] < g[2], g
 
 
@@ -197,11 +198,12 @@ def test_423_resubscribes_with_min_expires(outbound):
 
 def test_481_on_refresh_starts_a_new_subscription_at_once(outbound):
     vm = outbound.server("vm_server_refresh_481.xml", 15076, keys={"expires": 6}, calls=None)
-    outbound.configure(subscription("vm-481", 15076))
+    # A 10 s backoff base: "at once" cannot be mistaken for a retry.
+    outbound.configure(subscription("vm-481", 15076, retry_interval=10))
     firsts = vm.wait_for(lambda r: len(new_dialogs([x for x in r if x.method == "SUBSCRIBE"])) >= 2
                          and new_dialogs([x for x in r if x.method == "SUBSCRIBE"]), what="a second dialog")
     refresh = [r for r in vm.subscribes() if r.call_id == firsts[0].call_id][1]
-    assert firsts[1].t - refresh.t < 1.5, "the new subscription must follow the 481 at once"
+    assert firsts[1].t - refresh.t < 3, "the new subscription must follow the 481 at once"
     outbound.wait_state("vm-481", "Active")
 
 
@@ -220,6 +222,7 @@ def test_no_answer_times_out_and_retries(outbound):
     ("terminated;reason=probation;retry-after=3", "after 3"),
     ("terminated;reason=giveup", "backoff"),
     ("terminated", "backoff"),
+    ("terminated;reason=whatever", "backoff"),
     ("terminated;reason=rejected", "stop"),
     ("terminated;reason=noresource", "stop"),
 ])
@@ -227,22 +230,24 @@ def test_server_termination_follows_rfc6665(outbound, state, expect):
     port = 15078
     vm = outbound.server("vm_server_terminate.xml", port, keys={"state": state, "terminate_after": 500},
                          calls=None)
-    outbound.configure(subscription("vm-term", port))
+    # A 5 s backoff base tells "now" (under 3 s), "after retry-after" and "backoff" apart.
+    outbound.configure(subscription("vm-term", port, retry_interval=5))
     if expect == "stop":
         shown = outbound.wait_state("vm-term", "Rejected")
         time.sleep(3)
         assert len(new_dialogs(vm.subscribes())) == 1, "rejected/noresource: no new subscription"
         return
-    firsts = vm.wait_for(lambda r: len(new_dialogs(r)) >= 2 and new_dialogs(r), what="a new subscription")
+    firsts = vm.wait_for(lambda r: len(new_dialogs(r)) >= 2 and new_dialogs(r), timeout=WAIT + 10,
+                         what="a new subscription")
     notify = [m for m in vm.messages() if m.direction == "sent" and m.method == "NOTIFY"
               and (m.header("Subscription-State") or "").startswith("terminated")][0]
     gap = firsts[1].t - notify.t
     if expect == "now":
-        assert gap < 1.5, gap
+        assert gap < 3, gap
     elif expect == "after 3":
-        assert gap >= 2.9, gap
+        assert 2.9 <= gap < 4.9, gap
     else:
-        assert gap >= 0.9, gap
+        assert gap >= 4.9, gap
     outbound.wait_state("vm-term", "Active")
 
 

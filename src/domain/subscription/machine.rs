@@ -135,6 +135,17 @@ pub struct Change {
     pub reason: String,
 }
 
+impl Change {
+    /// A refresh going out or coming back fine (established -> Refreshing -> established):
+    /// bookkeeping, not news. The history leaves these out, and the host logs them at debug
+    /// level only, without an AMI event (a registration's refresh raises none either).
+    pub fn is_routine_refresh(&self) -> bool {
+        let established = |p: Phase| matches!(p, Phase::Active | Phase::Pending);
+        (established(self.from) && self.to == Phase::Refreshing)
+            || (self.from == Phase::Refreshing && established(self.to))
+    }
+}
+
 /// A snapshot for `mwi show subscription(s)` and AMI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -297,10 +308,13 @@ impl Machine {
         }
         if let Some(reason) = step.reason {
             let change = Change { at: now, from, to: self.phase, reason };
-            if self.history.len() == HISTORY_LEN {
-                self.history.pop_front();
+            // A refresh every few minutes would push every real change out of the history.
+            if !change.is_routine_refresh() {
+                if self.history.len() == HISTORY_LEN {
+                    self.history.pop_front();
+                }
+                self.history.push_back(change.clone());
             }
-            self.history.push_back(change.clone());
             actions.push(Action::Report(change));
         }
         actions

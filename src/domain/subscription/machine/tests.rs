@@ -1071,12 +1071,27 @@ fn history_keeps_the_last_changes() {
     let mut s = Sim::active(T, 60);
     let mut reports = vec![];
     for _ in 0..HISTORY_LEN {
-        reports.push(report(&s.fire()).clone());
+        reports.push(report(&s.after(1, Event::ResubscribeNow)).clone());
         reports.push(report(&s.after(10, ok(Some(60)))).clone());
     }
     let history = s.status().history;
     assert_eq!(history.len(), HISTORY_LEN);
     assert_eq!(history, reports[reports.len() - HISTORY_LEN..]);
+}
+
+#[test]
+fn routine_refreshes_are_reported_but_left_out_of_the_history() {
+    let mut s = Sim::active(T, 60);
+    let before = s.status().history;
+    for _ in 0..3 {
+        assert!(report(&s.fire()).is_routine_refresh());
+        assert!(report(&s.after(10, ok(Some(60)))).is_routine_refresh());
+    }
+    assert_eq!(s.status().history, before, "three refreshes later the history is unchanged");
+    s.fire();
+    let failed = report(&s.after(10, code(503))).clone();
+    assert!(!failed.is_routine_refresh());
+    assert_eq!(s.status().history.last(), Some(&failed), "a failed refresh is history");
 }
 
 #[test]
