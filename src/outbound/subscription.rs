@@ -301,7 +301,13 @@ impl Subscription {
         if change.is_routine_refresh() {
             // Every few minutes per subscription: bookkeeping, not news (no AMI event, as a
             // registration's refresh raises none); `mwi show subscriptions` shows the expiry.
-            ast_debug!(2, "MWI subscription '{name}': {} -> {}: {}", change.from.name(), change.to.name(), change.reason);
+            ast_debug!(
+                2,
+                "MWI subscription '{name}': {} -> {}: {}",
+                change.from.name(),
+                change.to.name(),
+                change.reason
+            );
             return;
         }
         match change.to {
