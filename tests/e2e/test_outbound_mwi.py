@@ -81,6 +81,14 @@ def outbound(hub):
     o.close()
 
 
+def wait_stored(ast, counts, mailbox="4321@SIP_Remote"):
+    """Waits until the store holds `counts` (new, old, urgent) for `mailbox`; fails showing it."""
+    deadline = time.monotonic() + WAIT
+    while stored_counts(ast, mailbox) != counts:
+        assert time.monotonic() < deadline, ast.cli(f"mwi show mailbox {mailbox}")
+        time.sleep(0.1)
+
+
 def gaps(requests):
     return [b.t - a.t for a, b in zip(requests, requests[1:])]
 
@@ -132,10 +140,7 @@ def test_counts_survive_a_restart_and_are_republished_before_the_first_notify(ou
                          calls=None)
     outbound.configure(subscription("vm-restart", 15071))
     outbound.wait_state("vm-restart", "Active")
-    deadline = time.monotonic() + WAIT
-    while stored_counts(outbound.ast, "4321@SIP_Remote") != (7, 2, 1):
-        assert time.monotonic() < deadline, outbound.ast.cli("mwi show mailbox 4321@SIP_Remote")
-        time.sleep(0.1)
+    wait_stored(outbound.ast, (7, 2, 1))
     vm.stop()
     # After the restart the server never answers: whatever the phones see comes from the store.
     silent = outbound.server("vm_server_silent.xml", 15071, calls=None)
@@ -255,10 +260,7 @@ def test_malformed_body_publishes_nothing_and_keeps_the_subscription(outbound):
     vm = outbound.server("vm_server_bad_body.xml", 15079,
                          bodies=[["Messages-Waiting: perhaps", "Voice-Message: 9/9"], mwi(5, 0)], calls=None)
     outbound.configure(subscription("vm-bad-body", 15079))
-    deadline = time.monotonic() + WAIT
-    while stored_counts(outbound.ast, "4321@SIP_Remote") != (5, 0, 0):
-        assert time.monotonic() < deadline, outbound.ast.cli("mwi show mailbox 4321@SIP_Remote")
-        time.sleep(0.1)
+    wait_stored(outbound.ast, (5, 0, 0))
     answers = [m.status for m in vm.responses("received")]
     assert answers[:2] == [200, 200], answers
     assert outbound.show("vm-bad-body")["State"] == "Active"
@@ -271,10 +273,7 @@ def test_over_udp(outbound):
     outbound.configure(subscription("vm-udp", 15080, via="udp"))
     outbound.wait_state("vm-udp", "Active")
     assert vm.subscribes()[0].message.transport == "UDP"
-    deadline = time.monotonic() + WAIT
-    while stored_counts(outbound.ast, "4321@SIP_Remote") != (2, 0, 0):
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_stored(outbound.ast, (2, 0, 0))
 
 
 class TlsFront:
@@ -331,10 +330,7 @@ def test_over_tls(outbound, tmp_path):
         outbound.configure(subscription("vm-tls", 15082, via="tls"))
         outbound.wait_state("vm-tls", "Active")
         assert front.connections >= 1, "the SUBSCRIBE must have come over TLS"
-        deadline = time.monotonic() + WAIT
-        while stored_counts(outbound.ast, "4321@SIP_Remote") != (6, 1, 0):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_stored(outbound.ast, (6, 1, 0))
     finally:
         front.close()
 
@@ -403,10 +399,7 @@ def test_a_notify_before_the_200_is_taken(outbound):
     vm = outbound.server("vm_server_notify_first.xml", 15089, bodies=[mwi(8, 3)], calls=None)
     outbound.configure(subscription("vm-early", 15089))
     outbound.wait_state("vm-early", "Active")
-    deadline = time.monotonic() + WAIT
-    while stored_counts(outbound.ast, "4321@SIP_Remote") != (8, 3, 0):
-        assert time.monotonic() < deadline, outbound.ast.cli("mwi show mailbox 4321@SIP_Remote")
-        time.sleep(0.1)
+    wait_stored(outbound.ast, (8, 3, 0))
     sent = [m for m in vm.messages() if m.direction == "sent"]
     assert sent[0].method == "NOTIFY" and sent[1].status == 200, [m.first_line for m in sent[:2]]
     assert [m.status for m in vm.responses("received")][:1] == [200]
