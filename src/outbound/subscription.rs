@@ -44,6 +44,8 @@ pub struct Subscription {
     inbox: Mutex<Vec<(u64, ClientEvent)>>,
     scheduled: AtomicBool,
     next_dialog: AtomicU64,
+    /// `Inner::timer_generation`, readable by the timer thread without the lock.
+    armed: AtomicU64,
     this: Weak<Subscription>,
 }
 
@@ -120,6 +122,7 @@ impl Subscription {
             inbox: Mutex::new(Vec::new()),
             scheduled: AtomicBool::new(false),
             next_dialog: AtomicU64::new(1),
+            armed: AtomicU64::new(0),
             this: this.clone(),
         })
     }
@@ -136,6 +139,11 @@ impl Subscription {
             this.feed(event);
             this.drain_inbox();
         });
+    }
+
+    /// The generation of the timer armed now (the timer thread skips older entries).
+    pub fn armed_generation(&self) -> u64 {
+        self.armed.load(Ordering::SeqCst)
     }
 
     /// A wake-up from the timer thread.
@@ -269,6 +277,7 @@ impl Subscription {
             }
             Action::ArmTimer(at) => {
                 inner.timer_generation += 1;
+                self.armed.store(inner.timer_generation, Ordering::SeqCst);
                 if let Some(at) = at {
                     if let Some(this) = self.this.upgrade() {
                         self.timers.arm(at.max(now), inner.timer_generation, &this);
@@ -362,6 +371,7 @@ impl Subscription {
             inner.dialog.take();
             inner.dialog_id = 0;
             inner.timer_generation += 1;
+            this.armed.store(inner.timer_generation, Ordering::SeqCst);
         });
     }
 }

@@ -107,9 +107,13 @@ impl Timers {
         if heap.1 {
             return;
         }
+        // The thread sleeps until the earliest entry: wake it only when this one is earlier.
+        let earliest = heap.0.peek().is_none_or(|Reverse(e)| at < e.at);
         heap.0.push(Reverse(Entry { at, generation, target: Arc::downgrade(target) }));
         drop(heap);
-        self.shared.wake.notify_all();
+        if earliest {
+            self.shared.wake.notify_all();
+        }
     }
 
     /// Starts `target` (after `delay_ms`) once Asterisk is fully booted.
@@ -156,7 +160,11 @@ fn run(shared: &Shared, clock: Clock) {
             Some(at) if at <= now => {
                 let Some(Reverse(entry)) = heap.0.pop() else { continue };
                 drop(heap);
-                if let Some(target) = entry.target.upgrade() {
+                // A re-armed timer leaves its old entry behind: skip it here rather than
+                // queue a task that would find it stale.
+                if let Some(target) =
+                    entry.target.upgrade().filter(|t| t.armed_generation() == entry.generation)
+                {
                     target.wake(entry.generation);
                 }
                 heap = lock(&shared.heap);
