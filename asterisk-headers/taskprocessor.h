@@ -24,5 +24,7 @@ long ast_taskprocessor_size(struct ast_taskprocessor *tps);
 /* How many taskprocessors are over their high-water mark now; while it is not 0, res_pjsip
  * (taskprocessor_overload_trigger = global) drops every new incoming request. */
 unsigned int ast_taskprocessor_alert_get(void);
+/* Non-zero when the calling thread is running a task of `tps` (same on 20, 21, 22 and 23). */
+int ast_taskprocessor_is_task(struct ast_taskprocessor *tps);
 
 #endif

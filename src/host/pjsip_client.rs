@@ -136,6 +136,13 @@ impl Serializer {
         true
     }
 
+    /// Whether the calling thread is running one of this serializer's tasks (so no other task
+    /// of it runs meanwhile).
+    pub fn is_current(&self) -> bool {
+        // SAFETY: a live taskprocessor (we hold a reference).
+        unsafe { sys::ast_taskprocessor_is_task(self.tps) != 0 }
+    }
+
     /// Returns once every task pushed before has run. Never call it on this serializer.
     pub fn barrier(&self) {
         // SAFETY: `nothing` is a no-op; the call waits for the queue up to it.
@@ -578,6 +585,12 @@ impl Drop for ClientDialog {
             // SAFETY: the reference taken in create (only when side was set).
             unsafe { sys::pjsip_evsub_dec_ref(self.evsub) };
         }
+        // res_pjsip keeps the dialog -> serializer association (keyed by the dialog's address,
+        // without a reference to the serializer) until told otherwise: left behind, a later
+        // dialog at the same address would be routed to a serializer freed at unload (a crash
+        // seen in the unload/load cycles).
+        // SAFETY: the dialog is alive (our session); NULL removes the association.
+        unsafe { sys::ast_sip_dialog_set_serializer(self.dlg, std::ptr::null_mut()) };
         // SAFETY: our session from create; the dialog may be freed now.
         unsafe { sys::pjsip_dlg_dec_session(self.dlg, self.module) };
     }

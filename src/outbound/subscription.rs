@@ -55,10 +55,19 @@ struct Sink(Weak<Subscription>);
 impl EventSink for Sink {
     fn event(&self, dialog: u64, event: ClientEvent) {
         if let Some(sub) = self.0.upgrade() {
-            lock(&sub.inbox).push((dialog, event));
-            sub.schedule();
+            sub.arrived(dialog, event);
         }
     }
+}
+
+/// pjsip work an action needs, carried out by `Subscription::run` in a serializer task.
+enum SipWork {
+    /// A new dialog `id` (`old` is dropped first).
+    Subscribe { id: u64, expires: u32, old: Option<ClientDialog> },
+    /// A SUBSCRIBE in dialog `id`, if it is still the current one.
+    InDialog { id: u64, expires: u32 },
+    /// End a dialog silently.
+    Drop(ClientDialog),
 }
 
 fn spec_for(settings: &SubscriptionSettings) -> DialogSpec {
@@ -136,7 +145,8 @@ impl Subscription {
         let Some(this) = self.this.upgrade() else { return };
         self.serializer.push(move || {
             this.drain_inbox();
-            this.feed(event);
+            let work = this.feed(event);
+            this.run(work);
             this.drain_inbox();
         });
     }
@@ -152,10 +162,32 @@ impl Subscription {
         self.serializer.push(move || {
             let current = lock(&this.inner).timer_generation;
             if current == generation {
-                this.feed(Event::Timer);
+                let work = this.feed(Event::Timer);
+                this.run(work);
                 this.drain_inbox();
             }
         });
+    }
+
+    /// A dialog event arrived (in a pjsip callback, under the dialog's lock). On our own
+    /// serializer it is handled at once, except the pjsip work it leads to, which needs a task
+    /// (it must not run inside the callback); elsewhere (pjsip's timer thread) it is queued.
+    /// Handling it at once is safe there: no task of this serializer runs meanwhile, and tasks
+    /// never hold `inner` across a pjsip call (see `run`).
+    fn arrived(&self, dialog: u64, event: ClientEvent) {
+        if self.serializer.is_current() {
+            let work = self.client_event(dialog, event);
+            if !work.is_empty() {
+                let Some(this) = self.this.upgrade() else { return };
+                self.serializer.push(move || {
+                    this.run(work);
+                    this.drain_inbox();
+                });
+            }
+            return;
+        }
+        lock(&self.inbox).push((dialog, event));
+        self.schedule();
     }
 
     fn schedule(&self) {
@@ -171,6 +203,7 @@ impl Subscription {
         }
     }
 
+    /// On the serializer, outside any pjsip callback.
     fn drain_inbox(&self) {
         loop {
             let events = std::mem::take(&mut *lock(&self.inbox));
@@ -178,15 +211,17 @@ impl Subscription {
                 return;
             }
             for (dialog, event) in events {
-                self.client_event(dialog, event);
+                let work = self.client_event(dialog, event);
+                self.run(work);
             }
         }
     }
 
-    fn client_event(&self, dialog: u64, event: ClientEvent) {
+    fn client_event(&self, dialog: u64, event: ClientEvent) -> Vec<SipWork> {
         if lock(&self.inner).dialog_id != dialog {
-            return;
+            return Vec::new();
         }
+        let mut work = Vec::new();
         let machine_event = match event {
             ClientEvent::Response { code, expires, min_expires, retry_after } => {
                 Event::Response { code, expires, min_expires, retry_after }
@@ -205,20 +240,22 @@ impl Subscription {
                             self.name(),
                             e.0
                         );
-                        return;
+                        return work;
                     }
-                    None => return,
+                    None => return work,
                 }
             }
             ClientEvent::Ended => {
-                // pjsip is done with it: let go now; the machine decides what comes next.
-                lock(&self.inner).dialog.take();
+                // pjsip is done with it: let go of it (outside the callback that said so).
+                if let Some(old) = lock(&self.inner).dialog.take() {
+                    work.push(SipWork::Drop(old));
+                }
                 Event::DialogEnded
             }
         };
-        self.feed(machine_event);
+        work.extend(self.feed(machine_event));
+        work
     }
-
     fn take_counts(&self, body: &[u8]) {
         let summary = match MessageSummary::parse(body) {
             Ok(s) => s,
@@ -245,64 +282,100 @@ impl Subscription {
         }
     }
 
-    /// One event through the machine, then its actions. On the serializer only.
-    fn feed(&self, event: Event) {
+    /// One event through the machine; carries out its actions but the pjsip work, which it
+    /// returns for `run`. On the serializer only (a task, or a callback running on it).
+    fn feed(&self, event: Event) -> Vec<SipWork> {
         let now = self.clock.now();
         let mut inner = lock(&self.inner);
         let actions = inner.machine.handle(now, event);
+        let mut work = Vec::new();
         for action in actions {
-            self.perform(&mut inner, now, action);
-        }
-    }
-
-    fn perform(&self, inner: &mut Inner, now: Millis, action: Action) {
-        match action {
-            Action::Subscribe { expires } => {
-                inner.dialog.take();
-                let id = self.next_dialog.fetch_add(1, Ordering::SeqCst);
-                inner.dialog_id = id;
-                let sink = Arc::new(Sink(self.this.clone()));
-                let result = ClientDialog::create(&self.module, &self.spec, &self.serializer, sink, id)
-                    .and_then(|d| d.subscribe(expires).map(|()| d));
-                match result {
-                    Ok(dialog) => inner.dialog = Some(dialog),
-                    Err(why) => self.later(inner, Event::SendFailed(why)),
+            match action {
+                Action::Subscribe { expires } => {
+                    let id = self.next_dialog.fetch_add(1, Ordering::SeqCst);
+                    inner.dialog_id = id;
+                    work.push(SipWork::Subscribe { id, expires, old: inner.dialog.take() });
                 }
-            }
-            Action::Refresh { expires } => self.in_dialog(inner, expires),
-            Action::Unsubscribe => self.in_dialog(inner, 0),
-            Action::DropDialog => {
-                inner.dialog.take();
-                inner.dialog_id = 0;
-            }
-            Action::ArmTimer(at) => {
-                inner.timer_generation += 1;
-                self.armed.store(inner.timer_generation, Ordering::SeqCst);
-                if let Some(at) = at {
-                    if let Some(this) = self.this.upgrade() {
+                Action::Refresh { expires } => work.push(SipWork::InDialog { id: inner.dialog_id, expires }),
+                Action::Unsubscribe => work.push(SipWork::InDialog { id: inner.dialog_id, expires: 0 }),
+                Action::DropDialog => {
+                    inner.dialog_id = 0;
+                    if let Some(old) = inner.dialog.take() {
+                        work.push(SipWork::Drop(old));
+                    }
+                }
+                Action::ArmTimer(at) => {
+                    inner.timer_generation += 1;
+                    self.armed.store(inner.timer_generation, Ordering::SeqCst);
+                    if let (Some(at), Some(this)) = (at, self.this.upgrade()) {
                         self.timers.arm(at.max(now), inner.timer_generation, &this);
                     }
                 }
+                Action::Report(change) => self.report(&change),
             }
-            Action::Report(change) => self.report(&change),
+        }
+        work
+    }
+
+    /// Carries out pjsip work in a serializer task. `inner` is never held across a pjsip call:
+    /// pjsip may call back synchronously on this thread, and that callback takes `inner`.
+    fn run(&self, work: Vec<SipWork>) {
+        for item in work {
+            let failed = match item {
+                SipWork::Drop(dialog) => {
+                    drop(dialog);
+                    None
+                }
+                SipWork::Subscribe { id, expires, old } => {
+                    drop(old);
+                    let sink = Arc::new(Sink(self.this.clone()));
+                    match ClientDialog::create(&self.module, &self.spec, &self.serializer, sink, id) {
+                        Ok(dialog) => {
+                            let sent = dialog.subscribe(expires);
+                            self.put_back(id, dialog);
+                            sent.err().map(|why| (id, why))
+                        }
+                        Err(why) => Some((id, why)),
+                    }
+                }
+                SipWork::InDialog { id, expires } => {
+                    let taken = {
+                        let mut inner = lock(&self.inner);
+                        if inner.dialog_id == id {
+                            inner.dialog.take()
+                        } else {
+                            None
+                        }
+                    };
+                    match taken {
+                        Some(dialog) => {
+                            let sent = dialog.subscribe(expires);
+                            self.put_back(id, dialog);
+                            sent.err().map(|why| (id, why))
+                        }
+                        None => Some((id, "no dialog".to_owned())),
+                    }
+                }
+            };
+            if let Some((id, why)) = failed {
+                // Only if nothing newer was decided meanwhile.
+                if lock(&self.inner).dialog_id == id {
+                    let more = self.feed(Event::SendFailed(why));
+                    self.run(more);
+                }
+            }
         }
     }
 
-    fn in_dialog(&self, inner: &mut Inner, expires: u32) {
-        let result = match &inner.dialog {
-            Some(d) => d.subscribe(expires),
-            None => Err("no dialog".into()),
-        };
-        if let Err(why) = result {
-            self.later(inner, Event::SendFailed(why));
+    /// Keeps `dialog` as the current one if the machine still wants dialog `id`.
+    fn put_back(&self, id: u64, dialog: ClientDialog) {
+        let mut inner = lock(&self.inner);
+        if inner.dialog_id == id && inner.dialog.is_none() {
+            inner.dialog = Some(dialog);
+        } else {
+            drop(inner);
+            drop(dialog);
         }
-    }
-
-    /// Feeds `event` after the current one (never re-entering the machine).
-    fn later(&self, inner: &Inner, event: Event) {
-        let id = inner.dialog_id;
-        let _ = id;
-        self.post(event);
     }
 
     fn report(&self, change: &Change) {
@@ -367,11 +440,14 @@ impl Subscription {
     pub fn force_close(&self) {
         let Some(this) = self.this.upgrade() else { return };
         self.serializer.push(move || {
-            let mut inner = lock(&this.inner);
-            inner.dialog.take();
-            inner.dialog_id = 0;
-            inner.timer_generation += 1;
-            this.armed.store(inner.timer_generation, Ordering::SeqCst);
+            let old = {
+                let mut inner = lock(&this.inner);
+                inner.dialog_id = 0;
+                inner.timer_generation += 1;
+                this.armed.store(inner.timer_generation, Ordering::SeqCst);
+                inner.dialog.take()
+            };
+            drop(old);
         });
     }
 }
