@@ -229,9 +229,9 @@ impl Runtime {
         }
     }
 
-    /// Unsubscribes everything, waiting up to `wait` for the answers, then ends every dialog
-    /// and returns once every serializer has run its last task of ours.
-    fn shut_down(&self, wait: Duration) {
+    /// Unsubscribes everything, waiting up to `wait` for the answers. Returns every
+    /// subscription there was, for `close_all`.
+    fn unsubscribe_all(&self, wait: Duration) -> Vec<Arc<Subscription>> {
         let all: Vec<Arc<Subscription>> = {
             let mut running = lock(&self.running);
             let mut all: Vec<_> = std::mem::take(&mut *running).into_values().collect();
@@ -245,7 +245,14 @@ impl Runtime {
         while Instant::now() < deadline && all.iter().any(|s| s.phase() != Phase::Stopped) {
             std::thread::sleep(Duration::from_millis(5));
         }
-        for sub in &all {
+        all
+    }
+
+    /// Ends every dialog and returns once every serializer has run its last task of ours.
+    /// The timer thread must be gone by then: a wake-up after the barrier would queue a task
+    /// that runs after the module is unmapped.
+    fn close_all(&self, all: &[Arc<Subscription>]) {
+        for sub in all {
             sub.force_close();
         }
         for serializer in &self.serializers {
@@ -311,8 +318,10 @@ impl Drop for OutboundMwi {
         self._objects_slot.take();
         self.objects.take();
         self._runtime_slot.take();
-        self.runtime.shut_down(UNSUBSCRIBE_WAIT);
+        let all = self.runtime.unsubscribe_all(UNSUBSCRIBE_WAIT);
+        // Joined before the last barrier (see close_all).
         self.timer_thread.take();
+        self.runtime.close_all(&all);
     }
 }
 
