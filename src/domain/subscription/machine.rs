@@ -171,10 +171,8 @@ pub const HISTORY_LEN: usize = 20;
 /// interrupted) before dropping the dialog: unload must not hang on a silent server.
 pub const STOP_WAIT_MS: u64 = 2_000;
 /// A refresh goes out this long before the granted period ends at most (a third of it for
-/// short periods), leaving room for a retransmission or two. 16 s: before pjsip's evsub arms
-/// its own refresh (granted - 5 s - up to 10 s random), which the host ignores but cannot
-/// cancel, so that timer never fires for periods of 48 s and more (one wake-up less per refresh).
-const MAX_REFRESH_LEAD_MS: u64 = 16_000;
+/// short periods), leaving room for a retransmission or two.
+const MAX_REFRESH_LEAD_MS: u64 = 10_000;
 /// The backoff doubles up to an hour (or retry_interval, if that is longer).
 const MAX_BACKOFF_S: u32 = 3_600;
 /// Immediate resubscribes (after terminated;reason=deactivated or timeout, or a 481 to a

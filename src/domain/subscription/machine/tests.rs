@@ -228,37 +228,37 @@ fn ok_activates_and_refreshes_before_the_granted_period_ends() {
     assert_eq!(
         s.at(100, ok(Some(60))),
         [
-            Action::ArmTimer(Some(44_100)),
-            change(100, Phase::Subscribing, Phase::Active, "200, granted 60 s, refresh in 44 s"),
+            Action::ArmTimer(Some(50_100)),
+            change(100, Phase::Subscribing, Phase::Active, "200, granted 60 s, refresh in 50 s"),
         ]
     );
     let st = s.status();
     assert_eq!(
         (st.last_response.as_deref(), st.granted, st.expires_in_ms, st.next_subscribe_in_ms, st.failures),
-        (Some("200"), Some(60), Some(60_000), Some(44_000), 0)
+        (Some("200"), Some(60), Some(60_000), Some(50_000), 0)
     );
     assert_eq!(
         s.fire(),
         [
             Action::Refresh { expires: 3600 },
             Action::ArmTimer(None),
-            change(44_100, Phase::Active, Phase::Refreshing, "refreshing (expires 3600)"),
+            change(50_100, Phase::Active, Phase::Refreshing, "refreshing (expires 3600)"),
         ]
     );
-    assert_eq!(s.status().expires_in_ms, Some(16_000), "still established while refreshing");
+    assert_eq!(s.status().expires_in_ms, Some(10_000), "still established while refreshing");
     assert_eq!(
-        s.at(44_200, ok(Some(60))),
+        s.at(50_200, ok(Some(60))),
         [
-            Action::ArmTimer(Some(88_200)),
-            change(44_200, Phase::Refreshing, Phase::Active, "200, granted 60 s, refresh in 44 s"),
+            Action::ArmTimer(Some(100_200)),
+            change(50_200, Phase::Refreshing, Phase::Active, "200, granted 60 s, refresh in 50 s"),
         ]
     );
 }
 
 #[test]
-fn refresh_lead_is_sixteen_seconds_or_a_third_of_the_period() {
+fn refresh_lead_is_ten_seconds_or_a_third_of_the_period() {
     for (granted, refresh_at) in
-        [(60, 44_000), (3600, 3_584_000), (9, 6_000), (30, 20_000), (48, 32_000), (49, 33_000), (1, 667)]
+        [(60, 50_000), (3600, 3_590_000), (9, 6_000), (30, 20_000), (31, 21_000), (1, 667)]
     {
         let mut m = Machine::new(T, 1);
         m.handle(0, Event::Start { delay_ms: 0 });
@@ -274,7 +274,7 @@ fn refresh_lead_is_sixteen_seconds_or_a_third_of_the_period() {
 fn ok_without_expires_grants_what_was_asked() {
     let mut s = Sim::new(T);
     s.at(0, Event::Start { delay_ms: 0 });
-    assert_eq!(s.at(0, ok(None))[0], Action::ArmTimer(Some(3_584_000)));
+    assert_eq!(s.at(0, ok(None))[0], Action::ArmTimer(Some(3_590_000)));
     assert_eq!(s.status().granted, Some(3600));
 }
 
@@ -283,7 +283,7 @@ fn accepted_202_is_active() {
     let mut s = Sim::new(T);
     s.at(0, Event::Start { delay_ms: 0 });
     let actions = s.at(10, response(202, Some(60)));
-    assert_eq!(report(&actions).reason, "202, granted 60 s, refresh in 44 s");
+    assert_eq!(report(&actions).reason, "202, granted 60 s, refresh in 50 s");
     assert_eq!(s.phase(), Phase::Active);
     assert_eq!(s.status().last_response.as_deref(), Some("202"));
 }
@@ -329,13 +329,13 @@ fn notify_while_established_rearms_the_refresh() {
     assert_eq!(
         s.at(11_000, notify("pending;expires=120")),
         [
-            Action::ArmTimer(Some(115_000)),
-            change(11_000, Phase::Active, Phase::Pending, "NOTIFY pending;expires=120, refresh in 104 s"),
+            Action::ArmTimer(Some(121_000)),
+            change(11_000, Phase::Active, Phase::Pending, "NOTIFY pending;expires=120, refresh in 110 s"),
         ]
     );
     assert_eq!(
         s.at(12_000, notify("active")),
-        [Action::ArmTimer(Some(115_000)), change(12_000, Phase::Pending, Phase::Active, "NOTIFY active")]
+        [Action::ArmTimer(Some(121_000)), change(12_000, Phase::Pending, Phase::Active, "NOTIFY active")]
     );
     assert_eq!(s.at(13_000, notify("active")), [], "nothing changes");
     // A refresh while the server says pending comes back Pending.
@@ -354,15 +354,15 @@ fn notify_before_the_2xx_is_remembered() {
     assert_eq!(
         s.at(100, ok(None)),
         [
-            Action::ArmTimer(Some(104_100)),
-            change(100, Phase::Subscribing, Phase::Pending, "200, granted 120 s, refresh in 104 s"),
+            Action::ArmTimer(Some(110_100)),
+            change(100, Phase::Subscribing, Phase::Pending, "200, granted 120 s, refresh in 110 s"),
         ]
     );
 
     let mut s = Sim::new(T);
     s.at(0, Event::Start { delay_ms: 0 });
     s.at(50, notify("active;expires=120"));
-    assert_eq!(s.at(100, ok(Some(60)))[0], Action::ArmTimer(Some(44_100)), "the 2xx's Expires wins");
+    assert_eq!(s.at(100, ok(Some(60)))[0], Action::ArmTimer(Some(50_100)), "the 2xx's Expires wins");
     assert_eq!((s.phase(), s.status().granted), (Phase::Active, Some(60)));
 
     let mut s = Sim::new(T);
@@ -380,12 +380,12 @@ fn notify_during_a_refresh_reestablishes() {
     assert_eq!(
         s.at(50_150, notify("active;expires=40")),
         [
-            Action::ArmTimer(Some(76_817)),
-            change(50_150, Phase::Refreshing, Phase::Active, "NOTIFY active;expires=40, refresh in 26.7 s"),
+            Action::ArmTimer(Some(80_150)),
+            change(50_150, Phase::Refreshing, Phase::Active, "NOTIFY active;expires=40, refresh in 30 s"),
         ]
     );
     // The refresh's 2xx without Expires takes the NOTIFY's, and changes no phase.
-    assert_eq!(s.at(50_200, ok(None)), [Action::ArmTimer(Some(76_867))]);
+    assert_eq!(s.at(50_200, ok(None)), [Action::ArmTimer(Some(80_200))]);
     assert_eq!(s.status().granted, Some(40));
 }
 
@@ -408,7 +408,7 @@ fn interval_too_brief_raises_the_expires_asked() {
         ]
     );
     assert_eq!(s.status().failures, 1);
-    assert_eq!(s.at(200, ok(None))[0], Action::ArmTimer(Some(200 + 7_184_000)));
+    assert_eq!(s.at(200, ok(None))[0], Action::ArmTimer(Some(200 + 7_190_000)));
     assert_eq!(s.status().failures, 0);
     assert_eq!(s.fire()[0], Action::Refresh { expires: 7200 }, "the refresh asks the raised expires");
     // As does a retry after a failure.
@@ -1098,7 +1098,7 @@ fn routine_refreshes_are_reported_but_left_out_of_the_history() {
 fn status_counts_time_down() {
     let mut s = Sim::active(T, 60);
     assert_eq!(s.m.status(20_100).expires_in_ms, Some(40_000));
-    assert_eq!(s.m.status(20_100).next_subscribe_in_ms, Some(24_000));
+    assert_eq!(s.m.status(20_100).next_subscribe_in_ms, Some(30_000));
     assert_eq!(s.m.status(70_000).expires_in_ms, Some(0), "saturates");
     assert_eq!(s.m.status(70_000).next_subscribe_in_ms, Some(0));
     s.after(10, code(503));
