@@ -365,10 +365,15 @@ def test_bad_objects_are_refused_with_clear_errors_and_the_good_ones_run(outboun
         subscription("vm-bad-mailbox", 15087, mailbox="no-context"),
         subscription("vm-bad-auth", 15087, outbound_auth="no-such-auth"),
         subscription("vm-bad-transport", 15087, transport="no-such-transport"),
+        subscription("vm-bad-endpoint", 15087, endpoint="no-such-endpoint"),
+        subscription("vm-bad-option", 15087, expirations="60"),
         subscription("vm-good", 15087))
     for obj, option in (("vm-no-uri", "server_uri"), ("vm-bad-mailbox", "mailbox"),
-                        ("vm-bad-auth", "outbound_auth"), ("vm-bad-transport", "transport")):
+                        ("vm-bad-auth", "outbound_auth"), ("vm-bad-transport", "transport"),
+                        ("vm-bad-endpoint", "endpoint")):
         log.wait_for(rf"mwi-subscription '{obj}': option '{option}'")
+    # An unknown option is refused by sorcery itself, naming it.
+    log.wait_for(r"expirations")
     outbound.wait_state("vm-good", "Active")
     table = outbound.ast.cli("mwi show subscriptions")
     assert "1 subscription\n" in table and "vm-good" in table, table
@@ -446,3 +451,18 @@ def test_type_is_documented_and_chan_sip_lines_convert(outbound, tmp_path):
                  "expiration = 1800", "password = secret", "; 1 mwi-subscription object(s)"):
         assert line in out, out
     assert "Error" in outbound.ast.cli("mwi convert sip.conf /tmp/no-such-sip.conf")
+
+
+def test_outbound_proxy_routes_the_subscription(outbound):
+    """With outbound_proxy the SUBSCRIBE goes to the proxy (sipp here, which also answers it)
+    with a Route header, whatever host the server_uri names."""
+    vm = outbound.server("vm_server_fail_then_ok.xml", 15091, keys={"fails": 0}, bodies=[mwi(4, 4)], calls=None)
+    # 127.0.0.9 has nothing listening: only the route set can bring the request to sipp.
+    outbound.configure(
+        "[vm-proxied]\ntype = mwi-subscription\nserver_uri = sip:4321@127.0.0.9:15092\\;transport=tcp\n"
+        "outbound_proxy = sip:127.0.0.1:15091\\;transport=tcp\\;lr\nmax_random_initial_delay = 0\n")
+    outbound.wait_state("vm-proxied", "Active")
+    first = vm.subscribes()[0]
+    assert first.message.first_line.startswith("SUBSCRIBE sip:4321@127.0.0.9:15092"), first.message.first_line
+    assert "127.0.0.1:15091" in (first.message.header("Route") or ""), first.message.headers
+    wait_stored(outbound.ast, (4, 4, 0))
