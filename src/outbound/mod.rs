@@ -60,23 +60,6 @@ pub fn current() -> Option<Arc<Runtime>> {
 /// The pjsip.conf object type.
 pub struct SubscriptionObjects;
 
-const OPTIONS: &[&CStr] = &[
-    c"server_uri",
-    c"client_uri",
-    c"contact_user",
-    c"mailbox",
-    c"outbound_auth",
-    c"transport",
-    c"outbound_proxy",
-    c"endpoint",
-    c"expiration",
-    c"retry_interval",
-    c"forbidden_retry_interval",
-    c"fatal_retry_interval",
-    c"max_retries",
-    c"max_random_initial_delay",
-];
-
 /// Settings with what `endpoint = ` lends filled in, checked against res_pjsip's objects.
 fn settings_of(id: &str, options: &[(String, String)]) -> Result<SubscriptionSettings, String> {
     let mut settings = SubscriptionSettings::from_options(id, options).map_err(|e| e.to_string())?;
@@ -120,7 +103,7 @@ fn settings_of(id: &str, options: &[(String, String)]) -> Result<SubscriptionSet
 
 impl ObjectType for SubscriptionObjects {
     const TYPE: &'static CStr = c"mwi-subscription";
-    const OPTIONS: &'static [&'static CStr] = OPTIONS;
+    const OPTIONS: &'static [&'static CStr] = &crate::domain::subscription::settings::OPTIONS;
 
     fn check(id: &str, options: &[(String, String)]) -> Result<(), String> {
         settings_of(id, options).map(|_| ())

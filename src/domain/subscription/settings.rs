@@ -2,6 +2,7 @@
 //! (`name = value` pairs as pjsip.conf spells them), validated, with the defaults applied.
 //! Names and meanings of the timing options are res_pjsip_outbound_registration's.
 
+use std::ffi::CStr;
 use std::fmt;
 
 use super::machine::Timing;
@@ -84,13 +85,15 @@ impl SubscriptionSettings {
             if option == "type" {
                 continue;
             }
-            let Some(index) = OPTIONS.iter().position(|known| *known == option) else {
+            let Some(index) = OPTIONS.iter().position(|known| known.to_bytes() == option.as_bytes()) else {
                 return Err(fail(option, "unknown option".to_owned()));
             };
             let value = value.trim();
             raw[index] = (!value.is_empty()).then_some(value);
         }
-        let get = |option: &str| OPTIONS.iter().position(|known| *known == option).and_then(|i| raw[i]);
+        let get = |option: &str| {
+            OPTIONS.iter().position(|known| known.to_bytes() == option.as_bytes()).and_then(|i| raw[i])
+        };
 
         let uri = |option: &str| -> Result<Option<String>, SettingsError> {
             get(option)
@@ -178,22 +181,23 @@ impl SubscriptionSettings {
     }
 }
 
-/// Every option name an object may set, besides `type`.
-const OPTIONS: [&str; 14] = [
-    "server_uri",
-    "client_uri",
-    "contact_user",
-    "mailbox",
-    "outbound_auth",
-    "transport",
-    "outbound_proxy",
-    "endpoint",
-    "expiration",
-    "retry_interval",
-    "forbidden_retry_interval",
-    "fatal_retry_interval",
-    "max_retries",
-    "max_random_initial_delay",
+/// Every option name an object may set, besides `type`: what sorcery registers as the type's
+/// fields (as C strings, which it keeps) and what `from_options` accepts.
+pub const OPTIONS: [&CStr; 14] = [
+    c"server_uri",
+    c"client_uri",
+    c"contact_user",
+    c"mailbox",
+    c"outbound_auth",
+    c"transport",
+    c"outbound_proxy",
+    c"endpoint",
+    c"expiration",
+    c"retry_interval",
+    c"forbidden_retry_interval",
+    c"fatal_retry_interval",
+    c"max_retries",
+    c"max_random_initial_delay",
 ];
 
 /// Accepted `expiration`: up to a week, which no real server grants anyway.
