@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use super::guard;
 use super::log::ast_error;
 use super::{c_string, sys};
+use crate::domain::subscription::target::UriTransport;
 
 /// Challenges answered per request before the credentials count as rejected.
 pub const MAX_AUTH_ATTEMPTS: u32 = 2;
@@ -193,7 +194,7 @@ pub struct DialogSpec {
     /// A res_pjsip transport by name.
     pub transport: Option<String>,
     /// The transport type the URI implies (what pjsip will use).
-    pub kind: TransportKind,
+    pub kind: UriTransport,
     pub ipv6: bool,
     /// A SIP URI to route the dialog through.
     pub outbound_proxy: Option<String>,
@@ -201,33 +202,26 @@ pub struct DialogSpec {
     pub auth: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportKind {
-    Udp,
-    Tcp,
-    Tls,
+/// pjsip's transport type for `kind`.
+fn pj_type(kind: UriTransport, ipv6: bool) -> sys::pjsip_transport_type_e {
+    let base = match kind {
+        UriTransport::Udp => sys::PJSIP_TRANSPORT_UDP,
+        UriTransport::Tcp => sys::PJSIP_TRANSPORT_TCP,
+        UriTransport::Tls => sys::PJSIP_TRANSPORT_TLS,
+    };
+    if ipv6 {
+        base | sys::PJSIP_TRANSPORT_IPV6
+    } else {
+        base
+    }
 }
 
-impl TransportKind {
-    fn pj_type(self, ipv6: bool) -> sys::pjsip_transport_type_e {
-        let base = match self {
-            Self::Udp => sys::PJSIP_TRANSPORT_UDP,
-            Self::Tcp => sys::PJSIP_TRANSPORT_TCP,
-            Self::Tls => sys::PJSIP_TRANSPORT_TLS,
-        };
-        if ipv6 {
-            base | sys::PJSIP_TRANSPORT_IPV6
-        } else {
-            base
-        }
-    }
-
-    fn uri_param(self) -> &'static str {
-        match self {
-            Self::Udp => "",
-            Self::Tcp => ";transport=tcp",
-            Self::Tls => ";transport=tls",
-        }
+/// The URI parameter our From and Contact carry for `kind` (none for UDP, as res_pjsip does).
+fn uri_param(kind: UriTransport) -> &'static str {
+    match kind {
+        UriTransport::Udp => "",
+        UriTransport::Tcp => ";transport=tcp",
+        UriTransport::Tls => ";transport=tls",
     }
 }
 
@@ -346,7 +340,7 @@ impl Drop for Pool {
 }
 
 /// Our address for `kind` toward `sel`, as `host:port` (IPv6 bracketed).
-fn local_address(kind: TransportKind, ipv6: bool, sel: &Selector) -> Result<String, String> {
+fn local_address(kind: UriTransport, ipv6: bool, sel: &Selector) -> Result<String, String> {
     let pool = Pool::new()?;
     let mut addr = sys::pj_str_t { ptr: std::ptr::null_mut(), slen: 0 };
     let mut port: libc::c_int = 0;
@@ -355,7 +349,7 @@ fn local_address(kind: TransportKind, ipv6: bool, sel: &Selector) -> Result<Stri
         sys::pjsip_tpmgr_find_local_addr(
             sys::pjsip_endpt_get_tpmgr(sys::ast_sip_get_pjsip_endpoint()),
             pool.0,
-            kind.pj_type(ipv6),
+            pj_type(kind, ipv6),
             &sel.0,
             &mut addr,
             &mut port,
@@ -402,7 +396,7 @@ impl ClientDialog {
         }
         let sel = Selector::for_transport(spec.transport.as_deref())?;
         let local = local_address(spec.kind, spec.ipv6, &sel)?;
-        let param = spec.kind.uri_param();
+        let param = uri_param(spec.kind);
         let from = match &spec.from_uri {
             Some(uri) => enclosed(uri),
             None => format!("<sip:{}@{local}{param}>", spec.user),

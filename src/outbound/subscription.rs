@@ -1,6 +1,7 @@
 //! One running outbound subscription: its state machine (domain), its current pjsip dialog
 //! (host), and the glue between them. Everything that changes it runs on its serializer, one
-//! task at a time: pjsip's callbacks only queue events in `inbox` and schedule a run.
+//! task at a time: a pjsip callback on that serializer is handled at once (its pjsip work
+//! still goes to a task), one elsewhere is queued in `inbox` for a task (see `arrived`).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -9,17 +10,15 @@ use super::timers::{Clock, Timers};
 use crate::domain::incoming::summary_counts::counts_for;
 use crate::domain::message_summary::{ClassCounts, MessageClass, MessageSummary};
 use crate::domain::store::{MailboxKey, Source};
-use crate::domain::subscription::machine::{Action, Change, Event, Machine, Phase, Status, Timing};
+use crate::domain::subscription::machine::{Action, Change, Event, Machine, Phase, Status};
 use crate::domain::subscription::settings::SubscriptionSettings;
 use crate::domain::subscription::subscription_state::SubscriptionState;
-use crate::domain::subscription::target::{uri_transport, uri_user, UriTransport};
+use crate::domain::subscription::target::{uri_transport, uri_user};
 use crate::domain::subscription::Millis;
 use crate::domain::sync::lock;
 use crate::host::log::{ast_debug, ast_notice, ast_verb, ast_warning};
 use crate::host::manager;
-use crate::host::pjsip_client::{
-    ClientDialog, ClientEvent, ClientModule, DialogSpec, EventSink, Serializer, TransportKind,
-};
+use crate::host::pjsip_client::{ClientDialog, ClientEvent, ClientModule, DialogSpec, EventSink, Serializer};
 use crate::mailboxes::service;
 
 struct Inner {
@@ -27,7 +26,6 @@ struct Inner {
     dialog: Option<ClientDialog>,
     /// Id of `dialog`; events tagged with another id are from an older dialog.
     dialog_id: u64,
-    timer_generation: u64,
     /// The Voice-Message counts of the last NOTIFY, as the server sent them.
     counts: Option<ClassCounts>,
     last_notify: Option<Millis>,
@@ -44,7 +42,9 @@ pub struct Subscription {
     inbox: Mutex<Vec<(u64, ClientEvent)>>,
     scheduled: AtomicBool,
     next_dialog: AtomicU64,
-    /// `Inner::timer_generation`, readable by the timer thread without the lock.
+    /// The generation of the armed timer: bumped (under `inner`) by every ArmTimer and at
+    /// close; a wake-up of another generation is stale. Atomic so the timer thread reads it
+    /// without the lock.
     armed: AtomicU64,
     this: Weak<Subscription>,
 }
@@ -84,11 +84,7 @@ fn spec_for(settings: &SubscriptionSettings) -> DialogSpec {
             .to_owned(),
         contact_user: settings.contact_user.clone(),
         transport: settings.transport.clone(),
-        kind: match kind {
-            UriTransport::Udp => TransportKind::Udp,
-            UriTransport::Tcp => TransportKind::Tcp,
-            UriTransport::Tls => TransportKind::Tls,
-        },
+        kind,
         ipv6,
         outbound_proxy: settings.outbound_proxy.clone(),
         auth: settings.outbound_auth.clone(),
@@ -104,14 +100,7 @@ impl Subscription {
         clock: Clock,
         seed: u64,
     ) -> Arc<Self> {
-        let timing = Timing {
-            expiration: settings.expiration,
-            retry_interval: settings.retry_interval,
-            forbidden_retry_interval: settings.forbidden_retry_interval,
-            fatal_retry_interval: settings.fatal_retry_interval,
-            max_retries: settings.max_retries,
-        };
-        let machine = Machine::new(timing, seed);
+        let machine = Machine::new(settings.timing(), seed);
         let spec = spec_for(&settings);
         Arc::new_cyclic(|this| Self {
             settings,
@@ -120,14 +109,7 @@ impl Subscription {
             module,
             timers,
             clock,
-            inner: Mutex::new(Inner {
-                machine,
-                dialog: None,
-                dialog_id: 0,
-                timer_generation: 0,
-                counts: None,
-                last_notify: None,
-            }),
+            inner: Mutex::new(Inner { machine, dialog: None, dialog_id: 0, counts: None, last_notify: None }),
             inbox: Mutex::new(Vec::new()),
             scheduled: AtomicBool::new(false),
             next_dialog: AtomicU64::new(1),
@@ -160,8 +142,7 @@ impl Subscription {
     pub fn wake(&self, generation: u64) {
         let Some(this) = self.this.upgrade() else { return };
         self.serializer.push(move || {
-            let current = lock(&this.inner).timer_generation;
-            if current == generation {
+            if this.armed_generation() == generation {
                 let work = this.feed(Event::Timer);
                 this.run(work);
                 this.drain_inbox();
@@ -305,10 +286,9 @@ impl Subscription {
                     }
                 }
                 Action::ArmTimer(at) => {
-                    inner.timer_generation += 1;
-                    self.armed.store(inner.timer_generation, Ordering::SeqCst);
+                    let generation = self.armed.fetch_add(1, Ordering::SeqCst) + 1;
                     if let (Some(at), Some(this)) = (at, self.this.upgrade()) {
-                        self.timers.arm(at.max(now), inner.timer_generation, &this);
+                        self.timers.arm(at.max(now), generation, &this);
                     }
                 }
                 Action::Report(change) => self.report(&change),
@@ -443,8 +423,7 @@ impl Subscription {
             let old = {
                 let mut inner = lock(&this.inner);
                 inner.dialog_id = 0;
-                inner.timer_generation += 1;
-                this.armed.store(inner.timer_generation, Ordering::SeqCst);
+                this.armed.fetch_add(1, Ordering::SeqCst);
                 inner.dialog.take()
             };
             drop(old);
