@@ -110,8 +110,10 @@ impl ObjectType for SubscriptionObjects {
     }
 
     fn loaded() {
-        // The first load happens inside `register`, before the runtime is installed: the
-        // runtime reads the objects itself once it is.
+        // Sorcery calls this after every load, later, on the type's own serializer: at `pjsip
+        // reload` it is what applies the change. Our own load and `module reload` apply
+        // synchronously as well (so the command returns with it done); this then finds the
+        // running set already as pjsip.conf says, and changes nothing.
         if let (Some(rt), Some(objects)) = (current(), OBJECTS.get()) {
             rt.apply(objects.objects());
         }
@@ -262,7 +264,10 @@ impl OutboundMwi {
         let serializers = (0..SERIALIZERS)
             .map(|i| Serializer::create(&format!("res_mwi_hub/outbound-{i}")).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
-        let seed = Instant::now().elapsed().as_nanos() as u64 ^ (std::process::id() as u64) << 32;
+        // Jitter and initial delays differ between loads and between servers.
+        let now_ns =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let seed = now_ns as u64 ^ (std::process::id() as u64) << 32;
         let runtime = Arc::new(Runtime {
             running: Mutex::new(BTreeMap::new()),
             stopping: Mutex::new(Vec::new()),
