@@ -121,7 +121,7 @@ pub struct IncomingRequest<'a> {
 ///
 /// # Safety
 /// `s.ptr` is NULL or points to `s.slen` readable bytes for the duration of the call.
-unsafe fn pj_text(s: &sys::pj_str_t) -> String {
+pub(super) unsafe fn pj_text(s: &sys::pj_str_t) -> String {
     if s.ptr.is_null() || s.slen <= 0 {
         return String::new();
     }
@@ -268,31 +268,9 @@ impl SipEndpoint {
     /// The value of option `name` as pjsip.conf spells it ("" when unset), or None when
     /// sorcery has no such option.
     pub fn option(&self, name: &str) -> Option<String> {
-        // SAFETY: res_pjsip's sorcery instance and a live endpoint object; the list returned
-        // is ours and destroyed below.
-        let list = unsafe {
-            sys::ast_sorcery_objectset_create2(
-                sys::ast_sip_get_sorcery(),
-                self.obj.as_ptr().cast(),
-                sys::AST_HANDLER_ONLY_STRING,
-            )
-        };
-        let mut found = None;
-        let mut cursor = list;
-        while !cursor.is_null() {
-            // SAFETY: a node of the list created above.
-            let var = unsafe { &*cursor };
-            // SAFETY: name and value are NUL-terminated strings of the node.
-            if unsafe { CStr::from_ptr(var.name) }.to_bytes() == name.as_bytes() {
-                // SAFETY: as above.
-                found = Some(unsafe { super::text_of(var.value) });
-                break;
-            }
-            cursor = var.next;
-        }
-        // SAFETY: the list came from ast_sorcery_objectset_create2 and is freed once.
-        unsafe { sys::ast_variables_destroy(list) };
-        found
+        // SAFETY: a live endpoint of res_pjsip's sorcery instance (we hold a reference).
+        let fields = unsafe { super::sorcery::objectset(self.obj.as_ptr().cast()) };
+        fields.into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// The object's address: the same endpoint configuration while this value lives (a

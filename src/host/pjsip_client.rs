@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use super::guard;
 use super::log::ast_error;
+use super::pjsip::pj_text;
 use super::{c_string, sys};
 use crate::domain::subscription::target::UriTransport;
 
@@ -276,19 +277,6 @@ unsafe impl Send for ClientDialog {}
 
 fn pj(text: &CStr) -> sys::pj_str_t {
     sys::pj_str_t { ptr: text.as_ptr().cast_mut(), slen: text.count_bytes() as _ }
-}
-
-/// Text of a counted string, lossily.
-///
-/// # Safety
-/// `s.ptr` is NULL or points to `s.slen` readable bytes.
-unsafe fn pj_text(s: &sys::pj_str_t) -> String {
-    if s.ptr.is_null() || s.slen <= 0 {
-        return String::new();
-    }
-    // SAFETY: as promised.
-    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(s.ptr.cast::<u8>(), s.slen as usize) })
-        .into_owned()
 }
 
 /// A transport selector, unreferenced on drop.

@@ -313,9 +313,19 @@ pub fn options_of(type_name: &str, id: &str) -> Option<Vec<(String, String)>> {
     let obj = unsafe {
         Ao2::<c_void>::from_owned(sys::ast_sorcery_retrieve_by_id(sorcery(), t.as_ptr(), i.as_ptr()))
     }?;
-    // SAFETY: a live object of that instance; the list is ours, destroyed below.
-    let list =
-        unsafe { sys::ast_sorcery_objectset_create2(sorcery(), obj.as_ptr(), sys::AST_HANDLER_ONLY_STRING) };
+    // SAFETY: a live object of res_pjsip's instance, referenced until the call returns.
+    let out = unsafe { objectset(obj.as_ptr()) };
+    Some(out)
+}
+
+/// Every field of a sorcery object of res_pjsip's instance as (name, value) text, in sorcery's
+/// order, as pjsip.conf would spell it.
+///
+/// # Safety
+/// `obj` is a live sorcery object of res_pjsip's instance for the duration of the call.
+pub(super) unsafe fn objectset(obj: *const c_void) -> Vec<(String, String)> {
+    // SAFETY: as promised; the list is ours, destroyed below.
+    let list = unsafe { sys::ast_sorcery_objectset_create2(sorcery(), obj, sys::AST_HANDLER_ONLY_STRING) };
     let mut out = Vec::new();
     let mut cursor = list;
     while !cursor.is_null() {
@@ -327,5 +337,5 @@ pub fn options_of(type_name: &str, id: &str) -> Option<Vec<(String, String)>> {
     }
     // SAFETY: created above, freed once.
     unsafe { sys::ast_variables_destroy(list) };
-    Some(out)
+    out
 }
