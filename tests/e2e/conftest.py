@@ -62,13 +62,34 @@ class Asterisk:
 
     def exits(self):
         """Every Asterisk exit asterisk.sh recorded: [(pid, status)], status 128+N for signal N."""
-        return [tuple(int(f) for f in line.split()) for line in self.control("exits").splitlines() if line.strip()]
+        return [(pid, int(what)) for pid, what in self._exit_log() if what != "started"]
+
+    def exits_of(self, pid):
+        """The exit statuses of the Asterisk that is (or was last) process `pid`: only what
+        was recorded after its start, since pids get reused over a long run of the suite."""
+        ended = []
+        for p, what in self._exit_log():
+            if p == pid:
+                ended = [] if what == "started" else ended + [int(what)]
+        return ended
+
+    def wait_exit(self, pid, timeout):
+        """exits_of(pid) once the shell that waits for Asterisk has recorded its end (or [],
+        after `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while not self.exits_of(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.exits_of(pid)
+
+    def _exit_log(self):
+        return [(int(line.split()[0]), line.split()[1]) for line in self.control("exits").splitlines()
+                if line.strip()]
 
     def assert_survived(self, pid):
         """Asterisk is still process `pid` and answering: it neither crashed, exited nor was
         restarted since `pid` was read. Judged by the process, never by the log: a crash
         writes nothing there."""
-        ended = [status for p, status in self.exits() if p == pid]
+        ended = self.exits_of(pid)
         assert not ended, f"Asterisk (pid {pid}) exited with status {ended[0]}" + crash_hint(ended[0])
         assert self.pid() == pid, f"Asterisk is now pid {self.pid()}, not {pid}: it was restarted"
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

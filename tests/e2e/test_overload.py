@@ -182,13 +182,9 @@ def test_unload_and_graceful_stop_during_a_republish(asterisk):
         log = LogWatch()
         ast.wait_cli("mwi show status", "Republish at load:   running")
         pid = ast.pid()
-        before = len(ast.exits())
         time.sleep(0.2)
         ast.cli("core stop gracefully", timeout=120)
-        deadline = time.monotonic() + WAIT
-        while len(ast.exits()) == before and time.monotonic() < deadline:
-            time.sleep(0.1)
-        ended = [status for p, status in ast.exits() if p == pid]
+        ended = ast.wait_exit(pid, WAIT)
         console = CONSOLE.read_text(errors="replace")
         assert ended == [0], (ended, console[-2000:])
         assert "switching to fast shutdown" not in console, console[-2000:]

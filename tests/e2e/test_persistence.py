@@ -113,7 +113,7 @@ def test_sigkill_loses_no_acknowledged_update(hub):
         sender.join(timeout=10)
         client.sock.close()
     assert len(acked) >= 5000, f"only {len(acked)} updates acknowledged before the kill"
-    assert (pid, 128 + signal.SIGKILL) in ast.exits(), ast.exits()
+    assert ast.wait_exit(pid, WAIT) == [128 + signal.SIGKILL], ast.exits()
     ast.start()
     rows = stored(ast, "@kill$")
     lost = [n for n in acked if rows.get(f"crash{n}@kill", (None,))[0] != n % 1000 + 1]

@@ -270,10 +270,12 @@ class VoicemailServer:
     def failures(self):
         return [l for l in self.log_lines() if "FAIL:" in l]
 
-    def wait_for(self, predicate, timeout=WAIT, what="condition"):
+    def wait_for(self, predicate, timeout=WAIT, what="condition", expected_failure=None):
         """Polls the received requests until predicate(requests) is truthy and returns its
         value; raises AssertionError with the last messages when `timeout` passes, when the
-        scenario logged a failure, or when sipp exited without the condition holding."""
+        scenario logged a failure (other than ones containing `expected_failure`, for tests
+        that mean to fail, such as wrong credentials), or when sipp exited without the
+        condition holding."""
         deadline = time.monotonic() + timeout
         while True:
             reqs = self.requests()
@@ -281,8 +283,10 @@ class VoicemailServer:
             if result:
                 return result
             problem = None
-            if self.failures():
-                problem = f"the scenario failed: {self.failures()}"
+            failures = [f for f in self.failures()
+                        if expected_failure is None or expected_failure not in f]
+            if failures:
+                problem = f"the scenario failed: {failures}"
             elif self.proc is not None and self.proc.poll() is not None:
                 problem = f"sipp exited with {self.proc.returncode}"
             elif time.monotonic() > deadline:

@@ -5,8 +5,9 @@
 #   asterisk.sh install SO [NAME]  install a module image atomically (copy to a temp name, mv)
 #   asterisk.sh reset-state        stop Asterisk; forget stored MWI state (our store, astdb records)
 #   asterisk.sh start | stop | restart | status | pid
-#   asterisk.sh exits              every Asterisk exit so far, one per line: PID STATUS
-#                                  (STATUS 128+N: killed by signal N, as the shell reports it)
+#   asterisk.sh exits              every Asterisk start and exit so far, one per line:
+#                                  "PID started" or "PID STATUS" (STATUS 128+N: killed by
+#                                  signal N, as the shell reports it); pids get reused
 #   asterisk.sh wait               wait until FullyBooted
 #   asterisk.sh cli COMMAND...     run a CLI command (asterisk -rx), print its output
 set -euo pipefail
@@ -73,9 +74,10 @@ start)
     chroot "$SANDBOX" sh -c 'mkdir -p /var/run/asterisk /var/log/asterisk; rm -f /var/run/asterisk/asterisk.ctl /var/run/asterisk/asterisk.pid'
     : > "$log"
     # -f: foreground without console; detached into its own session so the caller can exit.
-    # A shell waits for it and records how it ended (chroot execs Asterisk: $! is its pid).
+    # A shell waits for it and records when it started and how it ended (chroot execs
+    # Asterisk: $! is its pid). The start line tells a reused pid's exits from this one's.
     # -g: a crash leaves a core file in its working directory, the sandbox root.
-    setsid sh -c 'chroot "$1" /usr/sbin/asterisk -f -vvv -g </dev/null & p=$!; wait $p; echo "$p $?" >>"$2"' \
+    setsid sh -c 'chroot "$1" /usr/sbin/asterisk -f -vvv -g </dev/null & p=$!; echo "$p started" >>"$2"; wait $p; echo "$p $?" >>"$2"' \
         sh "$SANDBOX" "$exits" >"$log" 2>&1 &
     "$0" wait
     ;;
