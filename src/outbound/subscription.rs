@@ -288,7 +288,7 @@ impl Subscription {
                 Action::ArmTimer(at) => {
                     let generation = self.armed.fetch_add(1, Ordering::SeqCst) + 1;
                     if let (Some(at), Some(this)) = (at, self.this.upgrade()) {
-                        self.timers.arm(at.max(now), generation, &this);
+                        self.timers.arm(at.max(now), inner.machine.wake_slack(), generation, &this);
                     }
                 }
                 Action::Report(change) => self.report(&change),

@@ -2,41 +2,21 @@
 //! wake-up and, when one is due, hands it to the subscription's serializer (it never touches
 //! pjsip itself). Joined on drop.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::subscription::Subscription;
+use crate::domain::subscription::wakeups::Wakeups;
 use crate::domain::subscription::Millis;
 use crate::domain::sync::{lock, wait_timeout};
 use crate::host::thread::OwnThread;
 
-struct Entry {
-    at: Millis,
-    generation: u64,
-    target: Weak<Subscription>,
-}
-
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at && self.generation == other.generation
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.at, self.generation).cmp(&(other.at, other.generation))
-    }
-}
+/// A planned wake-up of one subscription: the timer generation it was armed with.
+type Entry = (u64, Weak<Subscription>);
 
 struct Shared {
-    heap: Mutex<(BinaryHeap<Reverse<Entry>>, bool)>,
+    /// The planned wake-ups, and whether the thread is to stop.
+    heap: Mutex<(Wakeups<Entry>, bool)>,
     /// Subscriptions to start once Asterisk is fully booted (with their initial delay):
     /// res_pjsip does not process what arrives before that, so a SUBSCRIBE sent during boot
     /// would see its answer lost.
@@ -72,7 +52,7 @@ pub struct TimerThread {
 impl TimerThread {
     pub fn start(clock: Clock) -> Result<Self, String> {
         let shared = Arc::new(Shared {
-            heap: Mutex::new((BinaryHeap::new(), false)),
+            heap: Mutex::new((Wakeups::default(), false)),
             after_boot: Mutex::new(Vec::new()),
             wake: Condvar::new(),
         });
@@ -100,16 +80,16 @@ impl Drop for TimerThread {
 }
 
 impl Timers {
-    /// Wakes `target` at `at` with `generation` (it ignores a wake-up whose generation is not
-    /// its current one, so re-arming needs no removal).
-    pub fn arm(&self, at: Millis, generation: u64, target: &Arc<Subscription>) {
+    /// Wakes `target` at `at`, or up to `slack` earlier together with another wake-up, with
+    /// `generation` (it ignores a wake-up whose generation is not its current one, so
+    /// re-arming needs no removal).
+    pub fn arm(&self, at: Millis, slack: Millis, generation: u64, target: &Arc<Subscription>) {
         let mut heap = lock(&self.shared.heap);
         if heap.1 {
             return;
         }
         // The thread sleeps until the earliest entry: wake it only when this one is earlier.
-        let earliest = heap.0.peek().is_none_or(|Reverse(e)| at < e.at);
-        heap.0.push(Reverse(Entry { at, generation, target: Arc::downgrade(target) }));
+        let earliest = heap.0.push(at, slack, (generation, Arc::downgrade(target)));
         drop(heap);
         if earliest {
             self.shared.wake.notify_all();
@@ -144,6 +124,9 @@ fn start_booted(shared: &Shared) -> bool {
 
 fn run(shared: &Shared, clock: Clock) {
     let mut heap = lock(&shared.heap);
+    // Whether the last pass fired a batch: then the thread sleeps until the next entry is
+    // due instead of taking more early ones at once (a wake-up takes at most MAX_EARLY early).
+    let mut fired = false;
     loop {
         if heap.1 {
             return;
@@ -155,31 +138,27 @@ fn run(shared: &Shared, clock: Clock) {
             return;
         }
         let now = clock.now();
-        let next = heap.0.peek().map(|Reverse(e)| e.at);
-        match next {
-            Some(at) if at <= now => {
-                let Some(Reverse(entry)) = heap.0.pop() else { continue };
+        if !(fired && heap.0.next_at().is_some_and(|at| at > now)) {
+            let due = heap.0.take_due(now);
+            if !due.is_empty() {
                 drop(heap);
-                // A re-armed timer leaves its old entry behind: skip it here rather than
-                // queue a task that would find it stale.
-                if let Some(target) =
-                    entry.target.upgrade().filter(|t| t.armed_generation() == entry.generation)
-                {
-                    target.wake(entry.generation);
+                for (generation, target) in due {
+                    // A re-armed timer leaves its old entry behind: skip it here rather than
+                    // queue a task that would find it stale.
+                    if let Some(target) = target.upgrade().filter(|t| t.armed_generation() == generation) {
+                        target.wake(generation);
+                    }
                 }
+                fired = true;
                 heap = lock(&shared.heap);
-            }
-            Some(at) => {
-                let wait = Duration::from_millis(at - now);
-                heap = wait_timeout(&shared.wake, heap, if booting { wait.min(BOOT_POLL) } else { wait });
-            }
-            None => {
-                heap = wait_timeout(
-                    &shared.wake,
-                    heap,
-                    if booting { BOOT_POLL } else { Duration::from_secs(3600) },
-                );
+                continue;
             }
         }
+        fired = false;
+        let wait = match heap.0.next_at() {
+            Some(at) => Duration::from_millis(at.saturating_sub(now)),
+            None => Duration::from_secs(3600),
+        };
+        heap = wait_timeout(&shared.wake, heap, if booting { wait.min(BOOT_POLL) } else { wait });
     }
 }

@@ -14,10 +14,13 @@ registrations` Registered; subscriptions: `mwi show subscriptions` Active), the 
 of first requests the server received in any one second (they must be spread, not a burst),
 VmRSS per object (after activation and a settle, minus before, / N), and Asterisk's CPU per
 refresh (utime+stime of the asterisk process over WINDOW s of steady refreshing / refresh
-requests the server received meanwhile). Ratios subscription/registration are printed; the
-targets (CPU per refresh and RSS per object no higher than the registration's, all active
-within DELAY + 5 s) are reported, never enforced (shared machines). Exit status 1 only when
-something functionally fails (objects not all active within DELAY + 60 s).
+requests the server received meanwhile), also net of the idle Asterisk's CPU (measured over
+WINDOW s before either set exists: an idle Asterisk costs more than the refreshes do, so the
+gross figure hides most of the difference), and the most refreshes in one second of that
+window (batched refreshes must stay small bursts). Ratios subscription/registration are
+printed; the targets (CPU per refresh and RSS per object no higher than the registration's,
+all active within DELAY + 5 s) are reported, never enforced (shared machines). Exit status 1
+only when something functionally fails (objects not all active within DELAY + 60 s).
 
 Environment: SANDBOX, N (1000), EXPIRATION (60), DELAY (10), WINDOW (120).
 """
@@ -100,10 +103,28 @@ def measure(ast, kind, server, text, reload_cmd):
     # Steady state: every object refreshes about every EXPIRATION - 10 s.
     before_requests, before_cpu = len(server.requests()), cpu_s(pid)
     time.sleep(WINDOW)
-    refreshes = len(server.requests()) - before_requests
+    window = server.requests()[before_requests:]
+    refreshes = len(window)
     cpu = cpu_s(pid) - before_cpu
+    per_second = {}
+    for r in window:
+        per_second[int(r.t)] = per_second.get(int(r.t), 0) + 1
     return {"active_s": all_active, "burst": burst, "rss_kib": (rss_after - rss_before) / N,
-            "refreshes": refreshes, "cpu_us": cpu / max(refreshes, 1) * 1e6}
+            "refreshes": refreshes, "cpu_us": cpu / max(refreshes, 1) * 1e6,
+            "net_us": (cpu - IDLE["cpu_s"]) / max(refreshes, 1) * 1e6,
+            "refresh_burst": max(per_second.values()) if per_second else 0}
+
+
+IDLE = {"cpu_s": 0.0}
+
+
+def measure_idle(ast):
+    """Asterisk's own CPU over WINDOW s with neither set configured."""
+    pid = ast.pid()
+    time.sleep(10)
+    before = cpu_s(pid)
+    time.sleep(WINDOW)
+    IDLE["cpu_s"] = cpu_s(pid) - before
 
 
 def main():
@@ -115,6 +136,7 @@ def main():
     failed = False
     results = {}
     try:
+        measure_idle(ast)
         reg_server = VoicemailServer()
         reg_server.start(str(ROOT / "tests/bench/sipp/registrar.xml"), port=15200, transport="t1",
                          keys={"expires": EXPIRATION}, calls=None)
@@ -135,19 +157,23 @@ def main():
         ast.control("stop")
     print(f"\nOutbound MWI subscriptions beside outbound registrations: {N} each, expiration {EXPIRATION} s, "
           f"max_random_initial_delay {DELAY} s, TCP, steady window {WINDOW} s")
-    print(f"{'':18} {'all active':>11} {'max new/s':>10} {'RSS/object':>11} {'refreshes':>10} {'CPU/refresh':>12}")
+    print(f"idle Asterisk: {IDLE['cpu_s'] / WINDOW * 1000:.1f} ms CPU per second")
+    print(f"{'':18} {'all active':>11} {'max new/s':>10} {'RSS/object':>11} {'refreshes':>10} {'max/s':>6} "
+          f"{'CPU/refresh':>12} {'net of idle':>12}")
     for kind, r in results.items():
         if r is None:
             failed = True
             print(f"{kind:18} did not all become active")
             continue
         print(f"{kind:18} {r['active_s']:9.1f} s {r['burst']:10d} {r['rss_kib']:7.1f} KiB {r['refreshes']:10d} "
-              f"{r['cpu_us']:9.0f} us")
+              f"{r['refresh_burst']:6d} {r['cpu_us']:9.0f} us {r['net_us']:9.0f} us")
     reg, sub = results.get("registration"), results.get("mwi-subscription")
     if reg and sub:
         print(f"{'ratio sub/reg':18} {'':11} {'':10} {sub['rss_kib'] / max(reg['rss_kib'], 0.001):10.2f}x "
-              f"{'':10} {sub['cpu_us'] / max(reg['cpu_us'], 0.001):11.2f}x")
-        print(f"targets: CPU/refresh <= registration's: {'met' if sub['cpu_us'] <= reg['cpu_us'] else 'MISSED'}; "
+              f"{'':10} {'':6} {sub['cpu_us'] / max(reg['cpu_us'], 0.001):11.2f}x "
+              f"{sub['net_us'] / reg['net_us'] if reg['net_us'] > 0 else float('nan'):11.2f}x")
+        print(f"targets: CPU/refresh <= registration's: {'met' if sub['cpu_us'] <= reg['cpu_us'] else 'MISSED'} "
+              f"(net of idle: {'met' if sub['net_us'] <= reg['net_us'] else 'MISSED'}); "
               f"RSS/object <= registration's: {'met' if sub['rss_kib'] <= reg['rss_kib'] else 'MISSED'}; "
               f"all active within {DELAY + 5} s: {'met' if sub['active_s'] <= DELAY + 5 else 'MISSED'}")
     return 1 if failed else 0

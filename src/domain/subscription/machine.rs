@@ -173,6 +173,12 @@ pub const STOP_WAIT_MS: u64 = 2_000;
 /// A refresh goes out this long before the granted period ends at most (a third of it for
 /// short periods), leaving room for a retransmission or two.
 const MAX_REFRESH_LEAD_MS: u64 = 10_000;
+/// A refresh may be sent up to a tenth of its lead (at most 1 s) early: the timer then serves
+/// every refresh due within that slack with one wake-up, and their SIP work runs in fewer
+/// serializer wake-ups, as a batch. Retries and the initial delay have none (their spacing
+/// is the point).
+const REFRESH_SLACK_DIVISOR: u64 = 10;
+const MAX_REFRESH_SLACK_MS: u64 = 1_000;
 /// The backoff doubles up to an hour (or retry_interval, if that is longer).
 const MAX_BACKOFF_S: u32 = 3_600;
 /// Immediate resubscribes (after terminated;reason=deactivated or timeout, or a 481 to a
@@ -196,6 +202,8 @@ enum WakeFor {
 struct Wake {
     at: Millis,
     what: WakeFor,
+    /// How much earlier than `at` it may fire (see [`Machine::wake_slack`]).
+    slack: Millis,
 }
 
 /// The SUBSCRIBE awaiting its final response.
@@ -324,6 +332,11 @@ impl Machine {
         self.phase
     }
 
+    /// How much earlier than the armed time the timer may fire (0 when nothing is armed).
+    pub fn wake_slack(&self) -> Millis {
+        self.wake.map_or(0, |w| w.slack)
+    }
+
     pub fn status(&self, now: Millis) -> Status {
         let established = matches!(self.phase, Phase::Active | Phase::Pending | Phase::Refreshing);
         Status {
@@ -348,13 +361,13 @@ impl Machine {
         if delay_ms == 0 {
             self.subscribe(format!("started: subscribing (expires {})", self.requested), step);
         } else {
-            self.wake = Some(Wake { at: now.saturating_add(delay_ms), what: WakeFor::Subscribe });
+            self.wake = Some(Wake { at: now.saturating_add(delay_ms), what: WakeFor::Subscribe, slack: 0 });
         }
     }
 
     fn on_timer(&mut self, now: Millis, step: &mut Step) {
         let Some(wake) = self.wake else { return };
-        if now < wake.at {
+        if now.saturating_add(wake.slack) < wake.at {
             return; // an earlier timer's late firing
         }
         self.wake = None;
@@ -593,7 +606,11 @@ impl Machine {
             Phase::Subscribing => {
                 if !self.stop_pending {
                     self.stop_pending = true;
-                    self.wake = Some(Wake { at: now.saturating_add(STOP_WAIT_MS), what: WakeFor::StopWait });
+                    self.wake = Some(Wake {
+                        at: now.saturating_add(STOP_WAIT_MS),
+                        what: WakeFor::StopWait,
+                        slack: 0,
+                    });
                 }
             }
             Phase::Unsubscribing | Phase::Stopped => {}
@@ -630,7 +647,7 @@ impl Machine {
     fn unsubscribe(&mut self, now: Millis, reason: String, step: &mut Step) {
         self.clear_dialog_state();
         self.outstanding = Some(Request::Unsubscribe);
-        self.wake = Some(Wake { at: now.saturating_add(STOP_WAIT_MS), what: WakeFor::StopWait });
+        self.wake = Some(Wake { at: now.saturating_add(STOP_WAIT_MS), what: WakeFor::StopWait, slack: 0 });
         step.sends.push(Action::Unsubscribe);
         self.go(Phase::Unsubscribing, reason, step);
     }
@@ -650,7 +667,7 @@ impl Machine {
 
     fn retry_in(&mut self, now: Millis, delay_ms: u64, reason: String, step: &mut Step) {
         self.clear_dialog_state();
-        self.wake = Some(Wake { at: now.saturating_add(delay_ms), what: WakeFor::Subscribe });
+        self.wake = Some(Wake { at: now.saturating_add(delay_ms), what: WakeFor::Subscribe, slack: 0 });
         self.go(Phase::Retrying, reason, step);
     }
 
@@ -666,9 +683,11 @@ impl Machine {
     /// Arms the refresh for a period of `granted` s from now; returns the time to it.
     fn arm_refresh(&mut self, now: Millis, granted: u32) -> u64 {
         let period = u64::from(granted) * 1000;
-        let refresh_in = period - MAX_REFRESH_LEAD_MS.min(period / 3);
+        let lead = MAX_REFRESH_LEAD_MS.min(period / 3);
+        let refresh_in = period - lead;
         self.expires_at = Some(now.saturating_add(period));
-        self.wake = Some(Wake { at: now.saturating_add(refresh_in), what: WakeFor::Refresh });
+        let slack = (lead / REFRESH_SLACK_DIVISOR).min(MAX_REFRESH_SLACK_MS);
+        self.wake = Some(Wake { at: now.saturating_add(refresh_in), what: WakeFor::Refresh, slack });
         refresh_in
     }
 

@@ -11,6 +11,7 @@ pub mod report;
 pub mod settings;
 pub mod subscription_state;
 pub mod target;
+pub mod wakeups;
 
 /// Milliseconds on the caller's monotonic clock.
 pub type Millis = u64;

@@ -271,6 +271,34 @@ fn refresh_lead_is_ten_seconds_or_a_third_of_the_period() {
 }
 
 #[test]
+fn a_refresh_may_fire_a_tenth_of_its_lead_early_at_most_a_second() {
+    for (granted, refresh_at, slack) in
+        [(60, 50_000, 1_000), (3600, 3_590_000, 1_000), (9, 6_000, 300), (1, 667, 33)]
+    {
+        let mut m = Machine::new(T, 1);
+        m.handle(0, Event::Start { delay_ms: 0 });
+        m.handle(0, ok(Some(granted)));
+        assert_eq!(m.wake_slack(), slack, "granted {granted}");
+        assert_eq!(m.handle(refresh_at - slack - 1, Event::Timer), [], "more than the slack early: ignored");
+        assert_eq!(m.phase(), Phase::Active);
+        let fired = m.handle(refresh_at - slack, Event::Timer);
+        assert_eq!(fired[0], Action::Refresh { expires: 3600 }, "granted {granted}: within the slack");
+        assert_eq!(m.wake_slack(), 0, "nothing armed while refreshing");
+    }
+}
+
+#[test]
+fn only_refreshes_have_slack() {
+    let mut m = Machine::new(T, 1);
+    m.handle(0, Event::Start { delay_ms: 1_000 });
+    assert_eq!(m.wake_slack(), 0, "the initial delay");
+    assert_eq!(m.handle(999, Event::Timer), [], "not a millisecond early");
+    m.handle(1_000, Event::Timer);
+    m.handle(1_100, code(503));
+    assert_eq!((m.phase(), m.wake_slack()), (Phase::Retrying, 0), "a retry");
+}
+
+#[test]
 fn ok_without_expires_grants_what_was_asked() {
     let mut s = Sim::new(T);
     s.at(0, Event::Start { delay_ms: 0 });
