@@ -168,6 +168,10 @@ int ast_sip_create_request_with_auth(const struct ast_sip_auth_vector *auths, pj
 	pjsip_tx_data *tdata, pjsip_tx_data **new_request);
 struct ast_taskprocessor *ast_sip_create_serializer(const char *name);
 void ast_sip_dialog_set_serializer(pjsip_dialog *dlg, struct ast_taskprocessor *serializer);
+/* The association keeps the endpoint pointer without a reference: the caller holds one while
+ * it is set. The artificial endpoint is res_pjsip's stand-in for "no endpoint" (a reference). */
+void ast_sip_dialog_set_endpoint(pjsip_dialog *dlg, struct ast_sip_endpoint *endpoint);
+struct ast_sip_endpoint *ast_sip_get_artificial_endpoint(void);
 /* The plain names: exported by res_pjsip on every release (macros over __ast_sip_push_task*
  * since 20.18, 22.8 and 23.2, which older releases lack). */
 #ifdef MWIHUB_ABI_CHECK

@@ -28,6 +28,7 @@ use std::ffi::{c_void, CStr};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::ao2::Ao2;
 use super::guard;
 use super::log::ast_error;
 use super::pjsip::pj_text;
@@ -269,6 +270,9 @@ pub struct ClientDialog {
     evsub: *mut sys::pjsip_evsub,
     side: *const DialogSide,
     module: *mut sys::pjsip_module,
+    /// The endpoint res_pjsip files the dialog's incoming requests under (the association
+    /// borrows it: this reference keeps it alive while set).
+    endpoint: Option<Ao2<sys::ast_sip_endpoint>>,
 }
 
 // SAFETY: pjsip dialogs are used from any pjsip thread under their own lock, which every
@@ -415,8 +419,13 @@ impl ClientDialog {
         }
         // SAFETY: a new dialog (session count 0): our session keeps it alive until close.
         unsafe { sys::pjsip_dlg_inc_session(dlg, module.ptr()) };
-        let mut this =
-            Self { dlg, evsub: std::ptr::null_mut(), side: std::ptr::null(), module: module.ptr() };
+        let mut this = Self {
+            dlg,
+            evsub: std::ptr::null_mut(),
+            side: std::ptr::null(),
+            module: module.ptr(),
+            endpoint: None,
+        };
         // SAFETY: a live dialog; pjsip takes its own reference to the selected transport.
         unsafe { sys::pjsip_dlg_set_transport(dlg, &sel.0) };
         if let Some(proxy) = &spec.outbound_proxy {
@@ -462,6 +471,17 @@ impl ClientDialog {
             sys::pjsip_evsub_set_mod_data(evsub, module_id as u32, this.side.cast_mut().cast());
             sys::ast_sip_dialog_set_serializer(dlg, serializer.tps);
             sys::pjsip_dlg_dec_lock(dlg);
+        }
+        // The server's requests in this dialog (NOTIFYs) need no endpoint, but without one
+        // res_pjsip runs endpoint identification on each, fails, and logs "No matching
+        // endpoint found" with a security event: what fail2ban bans the server for. Its
+        // artificial endpoint says "known, no endpoint" and skips that.
+        // SAFETY: returns a new reference (or NULL), which `endpoint` owns.
+        this.endpoint = unsafe { Ao2::from_owned(sys::ast_sip_get_artificial_endpoint()) };
+        if let Some(endpoint) = &this.endpoint {
+            // SAFETY: a live dialog (our session); the endpoint outlives the association
+            // (our reference, released only after it is cleared in drop).
+            unsafe { sys::ast_sip_dialog_set_endpoint(dlg, endpoint.as_ptr()) };
         }
         Ok(this)
     }
@@ -571,8 +591,13 @@ impl Drop for ClientDialog {
         // without a reference to the serializer) until told otherwise: left behind, a later
         // dialog at the same address would be routed to a serializer freed at unload (a crash
         // seen in the unload/load cycles).
-        // SAFETY: the dialog is alive (our session); NULL removes the association.
-        unsafe { sys::ast_sip_dialog_set_serializer(self.dlg, std::ptr::null_mut()) };
+        // SAFETY: the dialog is alive (our session); NULL for both removes the association
+        // (which holds no reference to the endpoint: ours is released after).
+        unsafe {
+            sys::ast_sip_dialog_set_endpoint(self.dlg, std::ptr::null_mut());
+            sys::ast_sip_dialog_set_serializer(self.dlg, std::ptr::null_mut());
+        }
+        drop(self.endpoint.take());
         // SAFETY: our session from create; the dialog may be freed now.
         unsafe { sys::pjsip_dlg_dec_session(self.dlg, self.module) };
     }
