@@ -464,24 +464,23 @@ impl ClientDialog {
             ended: AtomicBool::new(false),
         });
         this.side = Arc::into_raw(side);
-        // SAFETY: a live evsub: the reference and the slot are given back in close.
-        unsafe {
-            sys::pjsip_dlg_inc_lock(dlg);
-            sys::pjsip_evsub_add_ref(evsub);
-            sys::pjsip_evsub_set_mod_data(evsub, module_id as u32, this.side.cast_mut().cast());
-            sys::ast_sip_dialog_set_serializer(dlg, serializer.tps);
-            sys::pjsip_dlg_dec_lock(dlg);
-        }
         // The server's requests in this dialog (NOTIFYs) need no endpoint, but without one
         // res_pjsip runs endpoint identification on each, fails, and logs "No matching
         // endpoint found" with a security event: what fail2ban bans the server for. Its
         // artificial endpoint says "known, no endpoint" and skips that.
         // SAFETY: returns a new reference (or NULL), which `endpoint` owns.
         this.endpoint = unsafe { Ao2::from_owned(sys::ast_sip_get_artificial_endpoint()) };
-        if let Some(endpoint) = &this.endpoint {
-            // SAFETY: a live dialog (our session); the endpoint outlives the association
-            // (our reference, released only after it is cleared in drop).
-            unsafe { sys::ast_sip_dialog_set_endpoint(dlg, endpoint.as_ptr()) };
+        let endpoint = this.endpoint.as_ref().map_or(std::ptr::null_mut(), Ao2::as_ptr);
+        // SAFETY: a live evsub: the reference and the slot are given back in close. The
+        // dialog's associations (cleared together in drop) borrow the serializer (ours, which
+        // outlives every dialog) and the endpoint (our reference, released after them).
+        unsafe {
+            sys::pjsip_dlg_inc_lock(dlg);
+            sys::pjsip_evsub_add_ref(evsub);
+            sys::pjsip_evsub_set_mod_data(evsub, module_id as u32, this.side.cast_mut().cast());
+            sys::ast_sip_dialog_set_serializer(dlg, serializer.tps);
+            sys::ast_sip_dialog_set_endpoint(dlg, endpoint);
+            sys::pjsip_dlg_dec_lock(dlg);
         }
         Ok(this)
     }
