@@ -85,15 +85,13 @@ impl SubscriptionSettings {
             if option == "type" {
                 continue;
             }
-            let Some(index) = OPTIONS.iter().position(|known| known.to_bytes() == option.as_bytes()) else {
+            let Some(index) = option_index(option) else {
                 return Err(fail(option, "unknown option".to_owned()));
             };
             let value = value.trim();
             raw[index] = (!value.is_empty()).then_some(value);
         }
-        let get = |option: &str| {
-            OPTIONS.iter().position(|known| known.to_bytes() == option.as_bytes()).and_then(|i| raw[i])
-        };
+        let get = |option: &str| option_index(option).and_then(|i| raw[i]);
 
         let uri = |option: &str| -> Result<Option<String>, SettingsError> {
             get(option)
@@ -199,6 +197,10 @@ pub const OPTIONS: [&CStr; 14] = [
     c"max_retries",
     c"max_random_initial_delay",
 ];
+
+fn option_index(name: &str) -> Option<usize> {
+    OPTIONS.iter().position(|known| known.to_bytes() == name.as_bytes())
+}
 
 /// Accepted `expiration`: up to a week, which no real server grants anyway.
 pub const EXPIRATION_RANGE: std::ops::RangeInclusive<u32> = 1..=604_800;
