@@ -26,6 +26,7 @@ Environment: SANDBOX, N (1000), EXPIRATION (60), DELAY (10), WINDOW (120), ORDER
 ("registration,mwi-subscription": which set goes first; the second may reuse memory the
 first one freed).
 """
+import collections
 import os
 import re
 import subprocess
@@ -97,10 +98,7 @@ def measure(ast, kind, server, text, reload_cmd):
         if r.call_id not in seen:
             seen.add(r.call_id)
             firsts.append(r.t)
-    per_second = {}
-    for t in firsts:
-        per_second[int(t)] = per_second.get(int(t), 0) + 1
-    burst = max(per_second.values()) if per_second else 0
+    burst = most_in_one_second(firsts)
     time.sleep(5)
     rss_after = rss_kib(pid)
     # Steady state: every object refreshes about every EXPIRATION - 10 s.
@@ -109,25 +107,32 @@ def measure(ast, kind, server, text, reload_cmd):
     window = server.requests()[before_requests:]
     refreshes = len(window)
     cpu = cpu_s(pid) - before_cpu
-    per_second = {}
-    for r in window:
-        per_second[int(r.t)] = per_second.get(int(r.t), 0) + 1
     return {"active_s": all_active, "burst": burst, "rss_kib": (rss_after - rss_before) / N,
             "refreshes": refreshes, "cpu_us": cpu / max(refreshes, 1) * 1e6,
-            "cpu_s": cpu,
-            "refresh_burst": max(per_second.values()) if per_second else 0}
+            "refresh_burst": most_in_one_second([r.t for r in window])}
 
 
-IDLE = {"cpu_s": 0.0}
+def most_in_one_second(times):
+    return max(collections.Counter(int(t) for t in times).values(), default=0)
 
 
-def measure_idle(ast):
+def idle_cpu_s(ast):
     """Asterisk's own CPU over WINDOW s with neither set configured."""
     pid = ast.pid()
     time.sleep(10)
     before = cpu_s(pid)
     time.sleep(WINDOW)
-    IDLE["cpu_s"] = cpu_s(pid) - before
+    return cpu_s(pid) - before
+
+
+# Each set: its sipp scenario, port and keys, its pjsip.conf objects, and the module whose
+# reload applies them.
+SETS = {
+    "registration": (str(ROOT / "tests/bench/sipp/registrar.xml"), 15200, {"expires": EXPIRATION},
+                     registrations, "res_pjsip_outbound_registration.so"),
+    "mwi-subscription": ("vm_server_fail_then_ok.xml", 15201, {"fails": 0, "expires": EXPIRATION},
+                         subscriptions, "res_mwi_hub.so"),
+}
 
 
 def main():
@@ -140,31 +145,21 @@ def main():
     results = {}
     try:
         for kind in ORDER:
-            if kind == "registration":
-                server = VoicemailServer()
-                server.start(str(ROOT / "tests/bench/sipp/registrar.xml"), port=15200, transport="t1",
-                             keys={"expires": EXPIRATION}, calls=None)
-                results[kind] = measure(ast, "registration", server, registrations(15200),
-                                        "module reload res_pjsip_outbound_registration.so")
-                CONF.write_text("")
-                ast.cli("module reload res_pjsip_outbound_registration.so")
-            else:
-                server = VoicemailServer()
-                server.start("vm_server_fail_then_ok.xml", port=15201, transport="t1",
-                             keys={"fails": 0, "expires": EXPIRATION}, calls=None)
-                results[kind] = measure(ast, "subscription", server, subscriptions(15201),
-                                        "module reload res_mwi_hub.so")
-                CONF.write_text("")
-                ast.cli("module reload res_mwi_hub.so")
+            scenario, port, keys, objects, module = SETS[kind]
+            server = VoicemailServer()
+            server.start(scenario, port=port, transport="t1", keys=keys, calls=None)
+            results[kind] = measure(ast, kind, server, objects(port), f"module reload {module}")
+            CONF.write_text("")
+            ast.cli(f"module reload {module}")
             time.sleep(5)  # the unregisters and unsubscribes answered
             server.stop()
         # Idle last: right after boot Asterisk is still busy for a minute or two.
-        measure_idle(ast)
+        idle = idle_cpu_s(ast)
     finally:
         ast.control("stop")
     print(f"\nOutbound MWI subscriptions beside outbound registrations: {N} each, expiration {EXPIRATION} s, "
           f"max_random_initial_delay {DELAY} s, TCP, steady window {WINDOW} s")
-    print(f"idle Asterisk: {IDLE['cpu_s'] / WINDOW * 1000:.1f} ms CPU per second")
+    print(f"idle Asterisk: {idle / WINDOW * 1000:.1f} ms CPU per second")
     print(f"{'':18} {'all active':>11} {'max new/s':>10} {'RSS/object':>11} {'refreshes':>10} {'max/s':>6} "
           f"{'CPU/refresh':>12}")
     for kind in ORDER:

@@ -82,8 +82,9 @@ class Asterisk:
         return self.exits_of(pid)
 
     def _exit_log(self):
-        return [(int(line.split()[0]), line.split()[1]) for line in self.control("exits").splitlines()
-                if line.strip()]
+        """asterisk.sh's records: [(pid, "started" or the exit status as text)]."""
+        return [(int(pid), what) for pid, what in (line.split()[:2] for line in self.control("exits").splitlines()
+                                                   if line.strip())]
 
     def assert_survived(self, pid):
         """Asterisk is still process `pid` and answering: it neither crashed, exited nor was
