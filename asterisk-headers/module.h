@@ -61,5 +61,7 @@ struct ast_module_info {
 
 void ast_module_register(const struct ast_module_info *);
 void ast_module_unregister(const struct ast_module_info *);
+/* 1 when a module of that name ("res_ari.so" or "res_ari") is loaded and running. */
+int ast_module_check(const char *name);
 
 #endif

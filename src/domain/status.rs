@@ -27,20 +27,66 @@ pub enum RepublishLine {
     },
 }
 
+/// Who answers Asterisk's voicemail questions (MailboxCount, VM_INFO, MessageWaiting's
+/// Waiting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderRole {
+    Ours,
+    /// Another module (app_voicemail, usually).
+    Other,
+    Nobody,
+}
+
+/// The mailbox store's file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFile {
+    pub path: String,
+    /// The database and its write-ahead log together; None when they cannot be read.
+    pub bytes: Option<u64>,
+}
+
+/// One line per part that can be off: its figures, or why it is off.
+pub type Part<T> = Result<T, &'static str>;
+
 /// What the status screen shows.
 #[derive(Debug, Clone)]
 pub struct StatusFacts {
     pub version: &'static str,
+    pub asterisk_version: String,
+    pub store: StoreFile,
     pub stored: usize,
+    /// Mailboxes some module (res_pjsip_mwi for a phone's `mailboxes=`) watched since load.
+    pub watched_mailboxes: usize,
+    /// Changes stored and not yet on the MWI bus.
+    pub queued: u64,
     pub republish: RepublishLine,
     pub pacing: PacingStats,
     pub watched_queues: usize,
+    /// Incoming NOTIFYs answered 200 and refused (4xx/5xx) since load.
+    pub notifies: Part<(u64, u64)>,
+    /// Outbound subscriptions per state name, in the order the states are listed.
+    pub subscriptions: Part<Vec<(&'static str, usize)>>,
+    pub provider: ProviderRole,
+    /// Whether res_ari is loaded.
+    pub ari_loaded: bool,
+}
+
+/// Bytes as an admin reads them: "812 bytes", "4.0 KiB", "1.5 MiB".
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
 }
 
 pub fn format_status(f: &StatusFacts) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "res_mwi_hub {}", f.version);
-    let _ = writeln!(out, "External mailboxes:  {} stored", f.stored);
+    let _ = writeln!(out, "res_mwi_hub {} on Asterisk {}", f.version, f.asterisk_version);
+    let bytes = f.store.bytes.map_or_else(|| "size unknown".to_owned(), size);
+    let _ = writeln!(out, "Store:               {} ({bytes})", f.store.path);
+    let _ = writeln!(out, "External mailboxes:  {} stored, {} watched", f.stored, f.watched_mailboxes);
+    let _ = writeln!(out, "Publish queue:       {} waiting", f.queued);
     let republish = match f.republish {
         RepublishLine::WaitingForBoot => "waiting for Asterisk to be fully booted".to_owned(),
         RepublishLine::Running { published, total, elapsed } => {
@@ -64,6 +110,37 @@ pub fn format_status(f: &StatusFacts) -> String {
         if p.episodes == 1 { "" } else { "s" }
     );
     let _ = writeln!(out, "MWI consumer queues: {} watched", f.watched_queues);
+    let notifies = match f.notifies {
+        Ok((taken, refused)) => format!("{taken} taken, {refused} refused since load"),
+        Err(why) => format!("off ({why})"),
+    };
+    let _ = writeln!(out, "Incoming NOTIFYs:    {notifies}");
+    let subscriptions = match &f.subscriptions {
+        Ok(by_state) => {
+            let total: usize = by_state.iter().map(|(_, n)| n).sum();
+            let parts: Vec<String> =
+                by_state.iter().filter(|(_, n)| *n > 0).map(|(state, n)| format!("{n} {state}")).collect();
+            if total == 0 {
+                "none configured".to_owned()
+            } else {
+                format!("{total}: {}", parts.join(", "))
+            }
+        }
+        Err(why) => format!("off ({why})"),
+    };
+    let _ = writeln!(out, "Subscriptions:       {subscriptions}");
+    let provider = match f.provider {
+        ProviderRole::Ours => "res_mwi_hub",
+        ProviderRole::Other => "another module (app_voicemail)",
+        ProviderRole::Nobody => "none",
+    };
+    let _ = writeln!(out, "Voicemail provider:  {provider}");
+    let ari = if f.ari_loaded {
+        "res_ari loaded; no ARI routes served by res_mwi_hub yet"
+    } else {
+        "res_ari not loaded"
+    };
+    let _ = writeln!(out, "ARI:                 {ari}");
     out
 }
 
@@ -72,10 +149,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn sizes_read_as_an_admin_reads_them() {
+        assert_eq!(size(0), "0 bytes");
+        assert_eq!(size(1023), "1023 bytes");
+        assert_eq!(size(1024), "1.0 KiB");
+        assert_eq!(size(3 * 1_048_576 / 2), "1.5 MiB");
+    }
+
+    #[test]
     fn shows_progress_and_pacing() {
         let facts = StatusFacts {
             version: "0.1.0",
+            asterisk_version: "22.10.1".into(),
+            store: StoreFile { path: "/var/lib/asterisk/res_mwi_hub.sqlite3".into(), bytes: Some(1536) },
             stored: 100_000,
+            watched_mailboxes: 12,
+            queued: 3,
+            notifies: Ok((15, 2)),
+            subscriptions: Ok(vec![("Active", 2), ("Retrying", 1), ("GivenUp", 0)]),
+            provider: ProviderRole::Ours,
+            ari_loaded: true,
             republish: RepublishLine::Running {
                 published: 4_000,
                 total: 100_000,
@@ -85,16 +178,36 @@ mod tests {
             watched_queues: 6,
         };
         let text = format_status(&facts);
-        assert!(text.contains("100000 stored"), "{text}");
+        assert!(text.starts_with("res_mwi_hub 0.1.0 on Asterisk 22.10.1\n"), "{text}");
+        assert!(
+            text.contains("Store:               /var/lib/asterisk/res_mwi_hub.sqlite3 (1.5 KiB)\n"),
+            "{text}"
+        );
+        assert!(text.contains("External mailboxes:  100000 stored, 12 watched\n"), "{text}");
+        assert!(text.contains("Publish queue:       3 waiting\n"), "{text}");
+        assert!(text.contains("Incoming NOTIFYs:    15 taken, 2 refused since load\n"), "{text}");
+        assert!(text.contains("Subscriptions:       3: 2 Active, 1 Retrying\n"), "{text}");
+        assert!(text.contains("Voicemail provider:  res_mwi_hub\n"), "{text}");
+        assert!(text.contains("ARI:                 res_ari loaded;"), "{text}");
         assert!(text.contains("running: 4000 of 100000 published (2.5 s so far)"), "{text}");
         assert!(text.contains("holding publishing back now"), "{text}");
         assert!(text.contains("held back 1.5 s in all, in 1 episode since load"), "{text}");
         let done = StatusFacts {
             republish: RepublishLine::Done { published: 7, took: Duration::from_secs(3) },
             pacing: PacingStats::default(),
+            store: StoreFile { path: "/x.sqlite3".into(), bytes: None },
+            notifies: Err("res_pjsip not loaded"),
+            subscriptions: Ok(vec![("Active", 0)]),
+            provider: ProviderRole::Other,
+            ari_loaded: false,
             ..facts
         };
         let text = format_status(&done);
+        assert!(text.contains("Store:               /x.sqlite3 (size unknown)\n"), "{text}");
+        assert!(text.contains("Incoming NOTIFYs:    off (res_pjsip not loaded)\n"), "{text}");
+        assert!(text.contains("Subscriptions:       none configured\n"), "{text}");
+        assert!(text.contains("Voicemail provider:  another module (app_voicemail)\n"), "{text}");
+        assert!(text.contains("ARI:                 res_ari not loaded\n"), "{text}");
         assert!(text.contains("done: 7 mailboxes with messages published in 3.0 s"), "{text}");
         assert!(text.contains("not holding back; held back 0.0 s in all, in 0 episodes"), "{text}");
     }

@@ -183,13 +183,25 @@ impl SupportLevel {
     }
 }
 
+/// The running Asterisk's version string ("22.10.1").
+pub fn asterisk_version() -> String {
+    // SAFETY: returns a static string owned by Asterisk.
+    unsafe { super::text_of(sys::ast_get_version()) }
+}
+
+/// Whether the module `name` ("res_ari.so") is loaded and running.
+pub fn is_running(name: &str) -> bool {
+    let name = super::c_string(name);
+    // SAFETY: a NUL-terminated name, only read during the call.
+    unsafe { sys::ast_module_check(name.as_ptr()) != 0 }
+}
+
 const LOAD_FAILURE: LoadResult = sys::AST_MODULE_LOAD_FAILURE;
 
 /// Body of `load_module`.
 pub fn load<M: AsteriskModule>(info: &'static ModuleInfo, state: &Mutex<Option<M>>) -> LoadResult {
     guard::entry_or("load_module", LOAD_FAILURE, || {
-        // SAFETY: returns a static string owned by Asterisk.
-        let version = unsafe { super::text_of(sys::ast_get_version()) };
+        let version = asterisk_version();
         match host_version::classify(&version) {
             HostVersion::Supported(_) => {}
             other => {

@@ -5,12 +5,14 @@
 //! Asterisk reports as not supported by the provider.
 
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::guard;
 use super::module::ModuleRef;
 use super::sys;
 use crate::domain::counts::MwiCounts;
 use crate::domain::provider::{self, Folder};
+use crate::domain::status::ProviderRole;
 
 /// Where a provider's counts come from.
 pub trait MailboxCounts: 'static {
@@ -110,6 +112,20 @@ pub struct VoicemailProvider {
 }
 
 /// Whether some module holds the provider role.
+/// Whether we hold the role now (a [`VoicemailProvider`] is alive).
+static HELD: AtomicBool = AtomicBool::new(false);
+
+/// Who answers Asterisk's voicemail questions.
+pub fn provider_role() -> ProviderRole {
+    if HELD.load(Ordering::SeqCst) {
+        ProviderRole::Ours
+    } else if provider_registered() {
+        ProviderRole::Other
+    } else {
+        ProviderRole::Nobody
+    }
+}
+
 pub fn provider_registered() -> bool {
     // SAFETY: plain query of Asterisk's global provider slot.
     unsafe { sys::ast_vm_is_registered() != 0 }
@@ -137,7 +153,10 @@ impl VoicemailProvider {
         // SAFETY: Asterisk copies the table; module_name is 'static; the callbacks are guarded
         // and match the C typedefs.
         match unsafe { sys::__ast_vm_register(&table, module.as_ptr()) } {
-            0 => Ok(Self { _private: () }),
+            0 => {
+                HELD.store(true, Ordering::SeqCst);
+                Ok(Self { _private: () })
+            }
             rc if rc == sys::AST_MODULE_LOAD_DECLINE => Err(ProviderError::Taken),
             _ => Err(ProviderError::Failed),
         }
@@ -148,5 +167,6 @@ impl Drop for VoicemailProvider {
     fn drop(&mut self) {
         // SAFETY: unregisters only if the registered provider's name is ours.
         unsafe { sys::ast_vm_unregister(PROVIDER_NAME.as_ptr()) };
+        HELD.store(false, Ordering::SeqCst);
     }
 }

@@ -13,6 +13,7 @@ pub mod arrival;
 pub mod endpoints;
 pub mod notify;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::domain::incoming::arrival::{ArrivalStamps, LatestArrival};
@@ -35,6 +36,9 @@ pub struct IncomingState {
     pub latest: Mutex<LatestArrival>,
     pub answers: Mutex<RecentAnswers>,
     pub endpoints: endpoints::EndpointMappings,
+    /// NOTIFYs answered 200 and answered otherwise (retransmissions not counted again).
+    pub taken: AtomicU64,
+    pub refused: AtomicU64,
     /// Test build only: per mailbox, the newest arrival number any worker saw and the counts
     /// its NOTIFY carried, kept apart from the check that decides (see `test_hooks`).
     #[cfg(feature = "test-hooks")]
@@ -59,6 +63,11 @@ fn current() -> Option<Arc<IncomingState>> {
     CURRENT.get()
 }
 
+/// NOTIFYs taken (200) and refused since load; None when the incoming path is off.
+pub fn notify_counts() -> Option<(u64, u64)> {
+    current().map(|s| (s.taken.load(Ordering::Relaxed), s.refused.load(Ordering::Relaxed)))
+}
+
 /// The registered incoming path. Its fields drop in declaration order, which is the teardown:
 /// the handler first (from then on res_pjsip_pubsub answers NOTIFYs again), then the stamper,
 /// then the state (no callback runs any more, see host::pjsip; releasing the endpoint
@@ -76,6 +85,8 @@ impl IncomingMwi {
             latest: Mutex::new(LatestArrival::default()),
             answers: Mutex::new(RecentAnswers::new(ANSWERS_REMEMBERED)),
             endpoints: endpoints::EndpointMappings::default(),
+            taken: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
             #[cfg(feature = "test-hooks")]
             newest: Mutex::default(),
         }));

@@ -70,6 +70,8 @@ impl RequestHandler for NotifyHandler {
             return Handled::Claimed;
         }
         let (status, reason) = answer(request, &endpoint_id, mapping, summary_body, arrival, &state, &store);
+        let counter = if status == 200 { &state.taken } else { &state.refused };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         request.respond(status, reason.as_deref());
         super::lock(&state.answers).remember(key, (status, reason), now);
         Handled::Claimed

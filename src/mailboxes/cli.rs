@@ -60,24 +60,43 @@ pub static COMMANDS: [CliCommand; 8] = [
     CliCommand {
         command: c"mwi show status",
         summary: c"Show res_mwi_hub's status",
-        usage: c"Usage: mwi show status\n       Shows the stored mailboxes, how far the republish at load got, and how long\n       publishing was held back while Asterisk was overloaded.\n",
+        usage: c"Usage: mwi show status\n       The first screen to check: versions, the store file and its size, mailboxes\n       stored and watched, the publish queue, how far the republish at load got, how\n       long publishing was held back while Asterisk was overloaded, incoming NOTIFYs\n       taken and refused since load, outbound subscriptions by state, who is the\n       voicemail provider, and whether res_ari is loaded.\n",
         run: status,
         complete: None,
     },
 ];
 
 fn status(call: &CliCall) -> CliOutcome {
-    use crate::domain::status::{format_status, StatusFacts};
+    use crate::domain::status::{format_status, StatusFacts, StoreFile};
     let Some(s) = service::current() else { return no_service(call) };
     let (pacing, watched_queues) = s.pacing().stats();
+    let path = s.store_path();
     call.print(&format_status(&StatusFacts {
         version: env!("CARGO_PKG_VERSION"),
+        asterisk_version: crate::host::module::asterisk_version(),
+        store: StoreFile { bytes: store_bytes(&path), path: path.display().to_string() },
         stored: s.len(),
+        watched_mailboxes: s.watched_count(),
+        queued: s.queued(),
         republish: s.republish_progress().report(),
         pacing,
         watched_queues,
+        notifies: crate::incoming::notify_counts().ok_or("res_pjsip was not loaded when res_mwi_hub loaded"),
+        subscriptions: crate::outbound::current()
+            .map(|r| r.phase_counts())
+            .ok_or("not started: see the log from res_mwi_hub's load"),
+        provider: crate::host::voicemail::provider_role(),
+        ari_loaded: crate::host::module::is_running("res_ari.so"),
     }));
     CliOutcome::Success
+}
+
+/// The database file and its write-ahead log (SQLite's `-wal`, absent after a clean close).
+fn store_bytes(path: &std::path::Path) -> Option<u64> {
+    let db = std::fs::metadata(path).ok()?.len();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    Some(db + std::fs::metadata(wal).map_or(0, |m| m.len()))
 }
 
 fn no_service(call: &CliCall) -> CliOutcome {

@@ -63,6 +63,10 @@ impl Watched {
         crate::domain::sync::lock(&self.0).contains(id)
     }
 
+    pub fn len(&self) -> usize {
+        crate::domain::sync::lock(&self.0).len()
+    }
+
     /// Publishes `counts` for `key` without a held publisher: through its per-mailbox state
     /// when watched, else on the all-mailboxes topic. Logs a failure.
     pub fn publish(&self, key: &MailboxKey, counts: MwiCounts) {
@@ -123,6 +127,11 @@ impl Publishing {
     /// The mailboxes some module watched since load.
     pub fn watched(&self) -> &Watched {
         &self.watched
+    }
+
+    /// Jobs queued and not yet on the bus.
+    pub fn queued(&self) -> u64 {
+        self.queue.pending()
     }
 
     /// Queues `job` after every earlier one. Callers hold the store lock, which orders jobs as

@@ -177,6 +177,21 @@ impl MailboxService {
         self.lock().len()
     }
 
+    /// The store's database file.
+    pub fn store_path(&self) -> std::path::PathBuf {
+        self.lock().path().to_owned()
+    }
+
+    /// How many mailboxes some module watched since load.
+    pub fn watched_count(&self) -> usize {
+        self.publishing.watched().len()
+    }
+
+    /// Changes stored and not yet on the MWI bus.
+    pub fn queued(&self) -> u64 {
+        self.publishing.queued()
+    }
+
     /// Runs `f` on the store itself (migration at load).
     pub fn with_store<R>(&self, f: impl FnOnce(&mut MailboxStore) -> R) -> R {
         f(&mut self.lock())

@@ -195,6 +195,13 @@ impl Runtime {
         }
     }
 
+    /// How many subscriptions are in each phase, every phase listed.
+    pub fn phase_counts(&self) -> Vec<(&'static str, usize)> {
+        // Each phase is read after `running` is let go: no lock is taken inside another.
+        let phases: Vec<Phase> = self.subscriptions().iter().map(|s| s.phase()).collect();
+        Phase::ALL.iter().map(|p| (p.name(), phases.iter().filter(|q| *q == p).count())).collect()
+    }
+
     /// The running subscriptions, by name.
     pub fn subscriptions(&self) -> Vec<Arc<Subscription>> {
         lock(&self.running).values().cloned().collect()

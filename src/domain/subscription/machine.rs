@@ -107,6 +107,20 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in the order status screens list them.
+    pub const ALL: [Phase; 10] = [
+        Self::Active,
+        Self::Pending,
+        Self::Refreshing,
+        Self::Subscribing,
+        Self::Waiting,
+        Self::Retrying,
+        Self::GivenUp,
+        Self::Rejected,
+        Self::Unsubscribing,
+        Self::Stopped,
+    ];
+
     /// The word shown by the CLI and AMI.
     pub fn name(self) -> &'static str {
         match self {
