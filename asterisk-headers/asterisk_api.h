@@ -17,4 +17,5 @@
 #include "pjsip_client.h"
 #include "sorcery.h"
 #include "taskprocessor.h"
+#include "ari.h"
 #endif

@@ -3,6 +3,7 @@
 //! Only this layer touches the raw bindings (`sys`, private here: the compiler enforces it).
 
 pub mod ao2;
+pub mod ari;
 pub mod astdb;
 pub mod cli;
 pub mod config;

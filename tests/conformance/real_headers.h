@@ -22,4 +22,7 @@
 #include <pjsip_ua.h>
 #include <pjsip_simple.h>
 #include <asterisk/config_options.h>
+#include <asterisk/ari.h>
+#include <asterisk/json.h>
+#include <asterisk/http.h>
 #include <stddef.h>
