@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use crate::domain::config::{HubConfig, ProviderMode};
 use crate::domain::store::MailboxStore;
+use crate::host::ari::{AriRegistration, AriUnavailable};
 use crate::host::astdb;
 use crate::host::cli::CliRegistration;
 use crate::host::config::{self, ConfigLoad};
@@ -34,6 +35,8 @@ pub struct Hub {
     outbound: Option<OutboundMwi>,
     /// NOTIFYs go back to res_pjsip_pubsub first.
     _incoming: Option<IncomingMwi>,
+    /// ARI /mailboxes, while res_ari was running at our load (see `host::ari`).
+    _ari: Option<AriRegistration>,
     provider: Option<VoicemailProvider>,
     _ami: Vec<AmiRegistration>,
     _observer: MwiObserverRegistration,
@@ -163,6 +166,21 @@ impl AsteriskModule for Hub {
                 None
             }
         };
+        let ari = match AriRegistration::register::<mailboxes::ari::Mailboxes>() {
+            Ok(a) => {
+                ast_verb!(2, "res_mwi_hub serves ARI /mailboxes");
+                Some(a)
+            }
+            Err(AriUnavailable::NotLoaded) => None,
+            Err(AriUnavailable::Taken) => {
+                ast_notice!("res_ari_mailboxes serves ARI /mailboxes: res_mwi_hub does not");
+                None
+            }
+            Err(AriUnavailable::Failed(e)) => {
+                ast_error!("ARI /mailboxes not served: {e}");
+                None
+            }
+        };
         let mut told_provider_taken = false;
         let provider = apply_provider(None, config.voicemail_provider, module, &mut told_provider_taken);
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
@@ -170,6 +188,7 @@ impl AsteriskModule for Hub {
             cli: Some(cli),
             outbound,
             _incoming: incoming,
+            _ari: ari,
             provider,
             _ami: ami,
             _observer: observer,
@@ -227,5 +246,7 @@ asterisk_module! {
     // (Not res_pjsip_mwi, although outbound subscriptions need the message-summary package it
     // has res_pjsip_pubsub register: loading it that early breaks its body generator. They
     // start once Asterisk is fully booted instead.)
-    optional_modules: Some(c"app_voicemail"),
+    // res_ari likewise, and while it runs at our load the loader keeps it loaded as long as we
+    // are: ARI /mailboxes is served only then.
+    optional_modules: Some(c"app_voicemail,res_ari"),
 }

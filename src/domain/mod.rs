@@ -1,5 +1,6 @@
 //! Domain logic in plain Rust: no FFI, no Asterisk symbol. Unit-tested with `cargo test`.
 
+pub mod ari_mailboxes;
 pub mod chan_sip_mwi;
 pub mod config;
 pub mod counts;

@@ -67,8 +67,9 @@ pub struct StatusFacts {
     /// Outbound subscriptions per state name, in the order the states are listed.
     pub subscriptions: Part<Vec<(&'static str, usize)>>,
     pub provider: ProviderRole,
-    /// Whether res_ari is loaded.
+    /// Whether res_ari is loaded, and whether we serve /ari/mailboxes.
     pub ari_loaded: bool,
+    pub ari_serving: bool,
 }
 
 /// Bytes as an admin reads them: "812 bytes", "4.0 KiB", "1.5 MiB".
@@ -135,10 +136,13 @@ pub fn format_status(f: &StatusFacts) -> String {
         ProviderRole::Nobody => "none",
     };
     let _ = writeln!(out, "Voicemail provider:  {provider}");
-    let ari = if f.ari_loaded {
-        "res_ari loaded; no ARI routes served by res_mwi_hub yet"
-    } else {
-        "res_ari not loaded"
+    let ari = match (f.ari_loaded, f.ari_serving) {
+        (_, true) => "/ari/mailboxes served by res_mwi_hub",
+        (true, false) => {
+            "res_ari loaded, /ari/mailboxes not served (res_ari came after res_mwi_hub, or \
+             res_ari_mailboxes serves it: see the log; module refresh res_mwi_hub.so)"
+        }
+        (false, false) => "res_ari not loaded",
     };
     let _ = writeln!(out, "ARI:                 {ari}");
     out
@@ -169,6 +173,7 @@ mod tests {
             subscriptions: Ok(vec![("Active", 2), ("Retrying", 1), ("GivenUp", 0)]),
             provider: ProviderRole::Ours,
             ari_loaded: true,
+            ari_serving: true,
             republish: RepublishLine::Running {
                 published: 4_000,
                 total: 100_000,
@@ -188,7 +193,7 @@ mod tests {
         assert!(text.contains("Incoming NOTIFYs:    15 taken, 2 refused since load\n"), "{text}");
         assert!(text.contains("Subscriptions:       3: 2 Active, 1 Retrying\n"), "{text}");
         assert!(text.contains("Voicemail provider:  res_mwi_hub\n"), "{text}");
-        assert!(text.contains("ARI:                 res_ari loaded;"), "{text}");
+        assert!(text.contains("ARI:                 /ari/mailboxes served by res_mwi_hub\n"), "{text}");
         assert!(text.contains("running: 4000 of 100000 published (2.5 s so far)"), "{text}");
         assert!(text.contains("holding publishing back now"), "{text}");
         assert!(text.contains("held back 1.5 s in all, in 1 episode since load"), "{text}");
@@ -200,6 +205,7 @@ mod tests {
             subscriptions: Ok(vec![("Active", 0)]),
             provider: ProviderRole::Other,
             ari_loaded: false,
+            ari_serving: false,
             ..facts
         };
         let text = format_status(&done);

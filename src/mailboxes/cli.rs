@@ -60,7 +60,7 @@ pub static COMMANDS: [CliCommand; 8] = [
     CliCommand {
         command: c"mwi show status",
         summary: c"Show res_mwi_hub's status",
-        usage: c"Usage: mwi show status\n       The first screen to check: versions, the store file and its size, mailboxes\n       stored and watched, the publish queue, how far the republish at load got, how\n       long publishing was held back while Asterisk was overloaded, incoming NOTIFYs\n       taken and refused since load, outbound subscriptions by state, who is the\n       voicemail provider, and whether res_ari is loaded.\n",
+        usage: c"Usage: mwi show status\n       The first screen to check: versions, the store file and its size, mailboxes\n       stored and watched, the publish queue, how far the republish at load got, how\n       long publishing was held back while Asterisk was overloaded, incoming NOTIFYs\n       taken and refused since load, outbound subscriptions by state, who is the\n       voicemail provider, and whether ARI /mailboxes is served.\n",
         run: status,
         complete: None,
     },
@@ -87,6 +87,7 @@ fn status(call: &CliCall) -> CliOutcome {
             .ok_or("not started: see the log from res_mwi_hub's load"),
         provider: crate::host::voicemail::provider_role(),
         ari_loaded: crate::host::module::is_running("res_ari.so"),
+        ari_serving: crate::host::ari::serving(),
     }));
     CliOutcome::Success
 }

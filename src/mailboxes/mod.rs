@@ -4,6 +4,7 @@
 //! res_mwi_external_ami; the CLI replaces res_mwi_external's.
 
 pub mod ami;
+pub mod ari;
 pub mod cli;
 pub mod migrate;
 pub mod pacing;

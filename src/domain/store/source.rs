@@ -14,6 +14,8 @@ pub enum Source {
     Cli,
     /// An AMI client (MWIUpdate).
     Ami,
+    /// An ARI client (PUT /ari/mailboxes/{mailboxName}).
+    Ari,
     /// An unsolicited message-summary NOTIFY from this PJSIP endpoint.
     Notify { endpoint: String },
     /// Imported from res_mwi_external's astdb records.
@@ -33,7 +35,7 @@ impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unknown source '{}' (expected cli, ami, import, notify:<endpoint> or subscription:<name>)",
+            "unknown source '{}' (expected cli, ami, ari, import, notify:<endpoint> or subscription:<name>)",
             self.text
         )
     }
@@ -45,12 +47,13 @@ const NOTIFY_PREFIX: &str = "notify:";
 const SUBSCRIPTION_PREFIX: &str = "subscription:";
 
 impl Source {
-    /// The text kept in the store: `cli`, `ami`, `import`, `notify:<endpoint>`,
+    /// The text kept in the store: `cli`, `ami`, `ari`, `import`, `notify:<endpoint>`,
     /// `subscription:<name>`. Borrowed for the variants without data (the update hot path).
     pub fn to_stored(&self) -> Cow<'static, str> {
         match self {
             Self::Cli => Cow::Borrowed("cli"),
             Self::Ami => Cow::Borrowed("ami"),
+            Self::Ari => Cow::Borrowed("ari"),
             Self::Import => Cow::Borrowed("import"),
             Self::Notify { endpoint } => Cow::Owned(format!("{NOTIFY_PREFIX}{endpoint}")),
             Self::Subscription { name } => Cow::Owned(format!("{SUBSCRIPTION_PREFIX}{name}")),
@@ -62,6 +65,7 @@ impl Source {
         match text {
             "cli" => Ok(Self::Cli),
             "ami" => Ok(Self::Ami),
+            "ari" => Ok(Self::Ari),
             "import" => Ok(Self::Import),
             _ => {
                 if let Some(endpoint) = text.strip_prefix(NOTIFY_PREFIX) {
@@ -83,6 +87,7 @@ impl fmt::Display for Source {
         match self {
             Self::Cli => f.write_str("CLI"),
             Self::Ami => f.write_str("AMI"),
+            Self::Ari => f.write_str("ARI"),
             Self::Notify { endpoint } => write!(f, "NOTIFY from endpoint {endpoint}"),
             Self::Import => f.write_str("imported from res_mwi_external"),
             Self::Subscription { name } => write!(f, "subscription {name}"),
@@ -98,6 +103,7 @@ mod tests {
         vec![
             Source::Cli,
             Source::Ami,
+            Source::Ari,
             Source::Import,
             Source::Notify { endpoint: "vmtrunk".into() },
             Source::Notify { endpoint: "odd:name with spaces".into() },
