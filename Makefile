@@ -36,6 +36,9 @@ deps:
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
+	@# The ARI tests' client library (node-ari-client, pinned by its package-lock.json).
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
+	@[ -d tests/e2e/ari_client/node_modules/ari-client ] || npm ci --prefix tests/e2e/ari_client --no-audit --no-fund --loglevel=error >/dev/null
 
 sandbox: deps
 	tests/sandbox/provision.sh $(SANDBOX)
