@@ -4,6 +4,8 @@
 #   make run        build, start the sandbox Asterisk with the module, open its console
 #   make stop       stop the sandbox Asterisk
 #   make bench      benchmarks, printed as ratios against baselines measured in the same run
+#   make deb        build target/deb/res-mwi-hub_<version>_amd64.deb (module, XML docs, sample
+#                   configuration as a conffile, README); install it with dpkg -i
 #   make install    copy res_mwi_hub.so into the local Asterisk's modules directory, its XML docs
 #                   into ASTDATADIR/documentation/thirdparty
 SHELL := /bin/bash
@@ -16,9 +18,9 @@ TEST_MODULE := target/test-hooks/release/libres_mwi_hub.so
 BASELINE_MODULE := target/bench/res_mwi_hub_bench_baseline.so
 ASTERISK := tests/sandbox/asterisk.sh
 # Debian packages the build and the tests need (Debian 12 host).
-HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make openssl
+HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make openssl lintian
 
-.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e test run stop bench install clean
+.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e test run stop bench install deb clean
 
 all: build
 
@@ -66,8 +68,8 @@ fuzz:
 conformance: build sandbox
 	tests/conformance/check-abi.sh "$$(ls -t target/release/build/res_mwi_hub-*/out/asterisk_bindings.rs | head -n1)" $(SANDBOX)
 
-e2e: build test-build sandbox
-	MODULE=$(abspath $(MODULE)) TEST_MODULE=$(abspath $(TEST_MODULE)) \
+e2e: build test-build sandbox deb
+	MODULE=$(abspath $(MODULE)) TEST_MODULE=$(abspath $(TEST_MODULE)) DEB=$(abspath $(DEB)) \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/e2e
 
 test: deps lint unit fuzz conformance e2e
@@ -121,6 +123,47 @@ install: build
 	etc="$(ASTETCDIR)"; [ -n "$$etc" ] || etc=/etc/asterisk; \
 	if [ -d "$$etc" ] && [ ! -e "$$etc/res_mwi_hub.conf" ]; then \
 	    install -m 0640 res_mwi_hub.conf.sample "$$etc/res_mwi_hub.conf"; echo "Installed $$etc/res_mwi_hub.conf (defaults)"; fi
+
+# The Debian package, made from the tree with dpkg-deb (no debian/ source package: the module is
+# built by cargo above). Depends on Debian's asterisk of the supported releases (20 to 23).
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+DEB := target/deb/res-mwi-hub_$(VERSION)-1_amd64.deb
+DEB_MAINTAINER ?= res_mwi_hub developers <res-mwi-hub@example.org>
+deb: $(DEB)
+$(DEB): build res_mwi_hub-en_US.xml res_mwi_hub.conf.sample README.md
+	rm -rf target/deb/root && mkdir -p target/deb/root/DEBIAN
+	cd target/deb/root && install -d usr/lib/x86_64-linux-gnu/asterisk/modules \
+	    usr/share/asterisk/documentation/thirdparty etc/asterisk usr/share/doc/res-mwi-hub
+	strip --strip-unneeded -o target/deb/root/usr/lib/x86_64-linux-gnu/asterisk/modules/res_mwi_hub.so $(MODULE)
+	chmod 0644 target/deb/root/usr/lib/x86_64-linux-gnu/asterisk/modules/res_mwi_hub.so
+	install -m 0644 res_mwi_hub-en_US.xml target/deb/root/usr/share/asterisk/documentation/thirdparty/
+	install -m 0644 res_mwi_hub.conf.sample target/deb/root/etc/asterisk/res_mwi_hub.conf
+	gzip -9n < README.md > target/deb/root/usr/share/doc/res-mwi-hub/README.md.gz
+	printf '%s\n' "res-mwi-hub ($(VERSION)-1) unstable; urgency=medium" "" \
+	    "  * Built from the res_mwi_hub tree (make deb)." "" \
+	    " -- $(DEB_MAINTAINER)  $$(date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))" \
+	    | gzip -9n > target/deb/root/usr/share/doc/res-mwi-hub/changelog.Debian.gz
+	printf '%s\n' "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" \
+	    "Upstream-Name: res_mwi_hub" "" "Files: *" "Copyright: 2026 res_mwi_hub developers" \
+	    "License: GPL-2+" " On Debian systems the full text of the GNU General Public License" \
+	    " version 2 is in /usr/share/common-licenses/GPL-2." \
+	    > target/deb/root/usr/share/doc/res-mwi-hub/copyright
+	echo /etc/asterisk/res_mwi_hub.conf > target/deb/root/DEBIAN/conffiles
+	printf '%s\n' "Package: res-mwi-hub" "Version: $(VERSION)-1" "Architecture: amd64" \
+	    "Maintainer: $(DEB_MAINTAINER)" "Section: comm" "Priority: optional" \
+	    "Depends: asterisk (>= 1:20~), asterisk (<< 1:24~), libc6 (>= 2.34)" \
+	    "Installed-Size: $$(du -sk target/deb/root --exclude=DEBIAN | cut -f1)" \
+	    "Homepage: https://github.com/asterisk/asterisk" \
+	    "Description: Asterisk module: Message Waiting Indication from outside Asterisk" \
+	    " res_mwi_hub keeps voicemail lamps lit for mailboxes whose counts come" \
+	    " from outside Asterisk: external mailboxes set over AMI (MWIUpdate, as" \
+	    " res_mwi_external_ami), ARI /mailboxes and the CLI, stored persistently;" \
+	    " unsolicited message-summary NOTIFYs on PJSIP endpoints; and outbound MWI" \
+	    " subscriptions configured in pjsip.conf." \
+	    > target/deb/root/DEBIAN/control
+	cd target/deb/root && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs md5sum > DEBIAN/md5sums
+	dpkg-deb --root-owner-group -Zxz --build target/deb/root $@ >/dev/null
+	@echo "Built $@"
 
 clean:
 	$(CARGO) clean
