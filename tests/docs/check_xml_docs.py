@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Checks res_mwi_hub-en_US.xml (`make lint`): it parses, has a <docs> root, documents every
-mwi-subscription option with a non-empty synopsis, and documents the AMI action and events.
+mwi-subscription option and every setting of res_mwi_hub.conf.sample with a non-empty synopsis,
+and documents the AMI actions and the events they send.
 
     check_xml_docs.py [FILE]    (default: res_mwi_hub-en_US.xml at the repository root)
 
@@ -9,6 +10,7 @@ documentation for, so a missing option here is a load failure there. Exit status
 problem, each printed on its own line.
 """
 import os
+import re
 import sys
 import xml.etree.ElementTree as ET
 
@@ -30,9 +32,11 @@ OPTIONS = [
     "max_retries",
     "max_random_initial_delay",
 ]
-MANAGER_ACTIONS = ["MWIShowSubscriptions"]
+MANAGER_ACTIONS = ["MWIGet", "MWIUpdate", "MWIDelete", "MWIShowSubscriptions"]
 # Event name: (class, parameters it must document).
 MANAGER_EVENTS = {
+    "MWIGet": ("EVENT_FLAG_REPORTING", ["Mailbox", "OldMessages", "NewMessages", "UrgentMessages", "ActionID"]),
+    "MWIGetComplete": ("EVENT_FLAG_REPORTING", ["ActionID", "EventList", "ListItems"]),
     "MWISubscriptionStatus": (
         "EVENT_FLAG_SYSTEM",
         ["ObjectName", "ServerURI", "Mailbox", "State", "PreviousState", "Reason"],
@@ -83,6 +87,20 @@ def check(path):
             if name not in OPTIONS:
                 problems.append(f"configOption {name}: documented but not in this check's list")
 
+    # res_mwi_hub.conf: every setting of the sample file (";name = default"), and no other.
+    sample = os.path.join(os.path.dirname(path), "res_mwi_hub.conf.sample")
+    settings = re.findall(r"^;([a-z_]+) = ", open(sample).read(), re.M)
+    general = root.findall(f"configInfo[@name='{MODULE}']/configFile[@name='res_mwi_hub.conf']"
+                           f"/configObject[@name='general']")
+    if len(general) != 1 or not settings:
+        problems.append(f"expected one res_mwi_hub.conf configObject general ({len(general)}) and "
+                        f"settings in {sample} ({len(settings)})")
+    else:
+        documented = sorted(o.get("name") for o in general[0].findall("configOption")
+                            if text_of(o.find("synopsis")))
+        if documented != sorted(settings):
+            problems.append(f"res_mwi_hub.conf: documented {documented}, the sample has {sorted(settings)}")
+
     for name in MANAGER_ACTIONS:
         found = root.findall(f"manager[@name='{name}']")
         if len(found) != 1:
@@ -118,7 +136,8 @@ def main():
         print(f"check_xml_docs: {p}")
     if problems:
         return 1
-    print(f"check_xml_docs: {path}: {len(OPTIONS)} options, {len(MANAGER_ACTIONS)} action, "
+    print(f"check_xml_docs: {path}: {len(OPTIONS)} mwi-subscription options, the res_mwi_hub.conf settings, "
+          f"{len(MANAGER_ACTIONS)} actions, "
           f"{len(MANAGER_EVENTS)} events documented")
     return 0
 

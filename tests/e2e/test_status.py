@@ -94,3 +94,15 @@ def test_status_lists_subscriptions_by_state(hub):
     while status_fields(hub)["Subscriptions"] != "none configured":
         assert time.monotonic() < deadline, status_fields(hub)
         time.sleep(0.2)
+
+
+def test_config_help_lists_every_setting(hub):
+    """Asterisk shows our XML documentation: res_mwi_hub.conf's settings beside pjsip.conf's type."""
+    out = hub.cli("config show help res_mwi_hub")
+    for needle in ("general", "mwi-subscription"):
+        assert needle in out, (needle, out)
+    general = hub.cli("config show help res_mwi_hub general")
+    for option in ("voicemail_provider", "fsync", "import_res_mwi_external"):
+        assert option in general, (option, general)
+    detail = hub.cli("config show help res_mwi_hub general voicemail_provider")
+    assert "app_voicemail" in detail and "auto" in detail, detail
