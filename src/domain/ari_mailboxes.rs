@@ -123,12 +123,7 @@ mod tests {
     use crate::domain::store::Source;
 
     fn record(id: &str, new: u32, old: u32, urgent: u32) -> MailboxRecord {
-        MailboxRecord {
-            key: MailboxKey::parse(id).unwrap(),
-            counts: MwiCounts { new, old, urgent },
-            source: Source::Ari,
-            updated_at_ms: 0,
-        }
+        MailboxRecord::for_test(id, MwiCounts { new, old, urgent }, Source::Ari, 0)
     }
 
     fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

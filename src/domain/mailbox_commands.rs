@@ -175,12 +175,7 @@ mod tests {
     use crate::domain::store::Source;
 
     fn record(id: &str, new: u32, old: u32, urgent: u32) -> MailboxRecord {
-        MailboxRecord {
-            key: MailboxKey::parse(id).unwrap(),
-            counts: MwiCounts { new, old, urgent },
-            source: Source::Ami,
-            updated_at_ms: 1_795_723_803_000,
-        }
+        MailboxRecord::for_test(id, MwiCounts { new, old, urgent }, Source::Ami, 1_795_723_803_000)
     }
 
     #[test]

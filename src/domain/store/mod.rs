@@ -127,6 +127,14 @@ pub struct MailboxRecord {
     pub updated_at_ms: i64,
 }
 
+#[cfg(test)]
+impl MailboxRecord {
+    /// A record for tests: `id` must be a valid key.
+    pub fn for_test(id: &str, counts: MwiCounts, source: Source, updated_at_ms: i64) -> Self {
+        Self { key: MailboxKey::parse(id).expect("a valid test key"), counts, source, updated_at_ms }
+    }
+}
+
 /// What [`MailboxStore::update`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UpdateOutcome {
