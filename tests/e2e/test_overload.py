@@ -90,7 +90,8 @@ def test_module_load_with_100000_stored_drops_no_sip_request(asterisk):
         state = ast.cli("mwi show state 1000@default")
         status = ast.cli("mwi show status")
         sent, lost = probe.run_for(40.0)
-        print(f"\nOPTIONS: {sent} sent, {len(lost)} unanswered {lost[:20]} (load at {loaded_at:.1f} s)")
+        print(f"\nOPTIONS: {sent} sent, {len(lost)} unanswered {lost[:20]}, answered late "
+              f"(over {probe.slow} s) {probe.slow_answers()[:20]} (load at {loaded_at:.1f} s)")
         print(status)
         assert re.search(r"New:\s+7\b", state) and re.search(r"Old:\s+1\b", state), state
         assert "Republish at load:   running" in status or "Republish at load:   waiting" in status, status
@@ -147,7 +148,8 @@ def test_bulk_ami_creates_drop_no_sip_request(hub):
         # The probe goes on while Asterisk works through what the creates left queued.
         time.sleep(5.0)
         sent, lost = probe.stop()
-        print(f"\nOPTIONS: {sent} sent, {len(lost)} unanswered {lost[:20]}")
+        print(f"\nOPTIONS: {sent} sent, {len(lost)} unanswered {lost[:20]}, answered late "
+              f"(over {probe.slow} s) {probe.slow_answers()[:20]}")
         assert results == [per_client] * clients, results
         assert lost == [], f"{len(lost)} of {sent} OPTIONS unanswered, at {lost[:20]} s"
         # Every acknowledged create is on the bus (the state read waits for our queue).
