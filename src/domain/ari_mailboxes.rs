@@ -16,7 +16,8 @@
 
 use serde_json::{json, Value};
 
-use super::counts::{parse_count, CountError, MwiCounts, MAX_PUBLISHABLE_COUNT};
+use super::counts::{MwiCounts, MAX_PUBLISHABLE_COUNT};
+use super::mailbox_commands::parse_count_field;
 use super::store::{MailboxKey, MailboxRecord};
 use super::text::printable;
 
@@ -69,15 +70,6 @@ fn set(counts: &mut MwiCounts, field: &str, value: u32) {
     }
 }
 
-fn count_from_text(field: &str, text: &str) -> Result<u32, AriRefusal> {
-    let why = match parse_count(text) {
-        Ok(v) if v <= MAX_PUBLISHABLE_COUNT => return Ok(v),
-        Ok(_) | Err(CountError::TooLarge) => format!("larger than {MAX_PUBLISHABLE_COUNT}"),
-        Err(e) => format!("it {e}"),
-    };
-    Err(AriRefusal::BadRequest(format!("Invalid {field}: {} ({why})", printable(text))))
-}
-
 fn count_from_json(field: &str, value: &Value) -> Result<u32, AriRefusal> {
     match value.as_u64() {
         Some(v) if v <= u64::from(MAX_PUBLISHABLE_COUNT) => Ok(v as u32),
@@ -96,7 +88,7 @@ pub fn parse_update(query: &[(String, String)], body: Option<&str>) -> Result<Mw
     let mut counts = MwiCounts::default();
     for (name, value) in query {
         if let Some(field) = FIELDS.iter().find(|f| **f == name.as_str()) {
-            set(&mut counts, field, count_from_text(field, value)?);
+            set(&mut counts, field, parse_count_field(field, value).map_err(AriRefusal::BadRequest)?);
         }
     }
     let Some(body) = body else { return Ok(counts) };

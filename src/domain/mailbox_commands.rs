@@ -50,6 +50,12 @@ pub fn parse_ami_count(field: &str, text: &str) -> Result<u32, String> {
     if text.is_empty() {
         return Ok(0);
     }
+    parse_count_field(field, text)
+}
+
+/// A count Asterisk can publish (0..=2147483647) named `field` in the error ("Invalid
+/// NewMessages: -1 (it is negative...)"); empty text is an error here (AMI's rule is above).
+pub fn parse_count_field(field: &str, text: &str) -> Result<u32, String> {
     let why = match parse_count(text) {
         Ok(v) if v <= MAX_PUBLISHABLE_COUNT => return Ok(v),
         Ok(_) | Err(CountError::TooLarge) => format!("larger than {MAX_PUBLISHABLE_COUNT}"),

@@ -105,11 +105,6 @@ fn functions() -> Option<AriFunctions> {
     *crate::domain::sync::lock(&FUNCTIONS)
 }
 
-/// Whether a module named `name` is loaded and running.
-fn running(name: &str) -> bool {
-    super::module::is_running(name)
-}
-
 /// Why no registration was made.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AriUnavailable {
@@ -153,10 +148,10 @@ fn segment(path: &'static CStr, wildcard: bool) -> sys::stasis_rest_handlers {
 impl AriRegistration {
     /// Registers `R` when res_ari runs (and res_ari_mailboxes does not).
     pub fn register<R: AriResource>() -> Result<Self, AriUnavailable> {
-        if !running("res_ari.so") {
+        if !super::module::is_running("res_ari.so") {
             return Err(AriUnavailable::NotLoaded);
         }
-        if running("res_ari_mailboxes.so") {
+        if super::module::is_running("res_ari_mailboxes.so") {
             return Err(AriUnavailable::Taken);
         }
         let functions = AriFunctions::find()
