@@ -18,4 +18,5 @@
 #include "sorcery.h"
 #include "taskprocessor.h"
 #include "ari.h"
+#include "xmldoc.h"
 #endif

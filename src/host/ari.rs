@@ -67,15 +67,10 @@ struct AriFunctions {
     error: ResponseError,
 }
 
-/// The address of a global symbol of a loaded module (res_ari exports its symbols globally).
-fn lookup(name: &CStr) -> Option<*mut c_void> {
-    // SAFETY: dlsym with RTLD_DEFAULT only reads the loaded images' symbol tables.
-    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
-    (!address.is_null()).then_some(address)
-}
-
 impl AriFunctions {
     fn find() -> Option<Self> {
+        // res_ari exports its symbols globally.
+        let lookup = super::global_symbol;
         let (add, remove, ok, no_content, error) = (
             lookup(c"ast_ari_add_handler")?,
             lookup(c"ast_ari_remove_handler")?,

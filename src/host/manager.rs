@@ -124,17 +124,27 @@ pub struct AmiRegistration {
 
 impl AmiRegistration {
     /// Registers `A`; fails if the name is taken (for example by res_mwi_external_ami).
+    ///
+    /// With our XML documentation installed, Asterisk builds the action's help from it (NULL
+    /// texts: `manager show command` then shows its Syntax, Arguments and "Provided By");
+    /// otherwise, or when another module's documentation of the same name comes first, the
+    /// static texts stand.
     pub fn register<A: AmiAction>(module: ModuleRef) -> Result<Self, String> {
-        // SAFETY: all strings are 'static and NUL-terminated; the trampoline matches the
-        // callback type; module is our loader-given module pointer.
+        let (synopsis, description) = if xml_synopsis(A::NAME).is_some_and(|s| same_text(&s, A::SYNOPSIS)) {
+            (std::ptr::null(), std::ptr::null())
+        } else {
+            (A::SYNOPSIS.as_ptr(), A::DESCRIPTION.as_ptr())
+        };
+        // SAFETY: all strings are 'static and NUL-terminated (or NULL: documented from XML);
+        // the trampoline matches the callback type; module is our loader-given module pointer.
         let rc = unsafe {
             sys::ast_manager_register2(
                 A::NAME.as_ptr(),
                 A::AUTHORITY as libc::c_int,
                 Some(trampoline::<A>),
                 module.as_ptr(),
-                A::SYNOPSIS.as_ptr(),
-                A::DESCRIPTION.as_ptr(),
+                synopsis,
+                description,
             )
         };
         if rc != 0 {
@@ -145,6 +155,37 @@ impl AmiRegistration {
         }
         Ok(Self { name: A::NAME })
     }
+}
+
+type BuildSynopsis =
+    unsafe extern "C" fn(*const libc::c_char, *const libc::c_char, *const libc::c_char) -> *mut libc::c_char;
+
+/// The synopsis Asterisk's XML documentation gives manager action `name`: the first document
+/// that has one (third-party documents are read before core-en_US.xml, which documents
+/// res_mwi_external_ami's actions of the same names). None in a build without XML docs.
+fn xml_synopsis(name: &CStr) -> Option<String> {
+    let build = super::global_symbol(c"ast_xmldoc_build_synopsis")?;
+    // SAFETY: the address is Asterisk's ast_xmldoc_build_synopsis, whose C type (read on
+    // branches 20 to 23; asterisk-headers/xmldoc.h, checked by the conformance check) is the
+    // one transmuted to.
+    let build = unsafe { std::mem::transmute::<*mut libc::c_void, BuildSynopsis>(build) };
+    // SAFETY: NUL-terminated strings, only read; a NULL module means any module's document.
+    let text = unsafe { build(c"manager".as_ptr(), name.as_ptr(), std::ptr::null()) };
+    if text.is_null() {
+        return None;
+    }
+    // SAFETY: text is the NUL-terminated string just returned, ours to free with ast_free.
+    let synopsis = unsafe { super::text_of(text) };
+    // SAFETY: allocated by Asterisk's allocator and not used after this.
+    unsafe {
+        sys::__ast_free(text.cast(), c"manager.rs".as_ptr(), line!() as libc::c_int, c"xml_synopsis".as_ptr())
+    };
+    Some(synopsis)
+}
+
+/// Equal up to white space (the XML's synopsis is indented and wrapped).
+fn same_text(xml: &str, ours: &CStr) -> bool {
+    xml.split_whitespace().eq(ours.to_string_lossy().split_whitespace())
 }
 
 impl Drop for AmiRegistration {

@@ -32,6 +32,15 @@ pub(crate) fn c_string(text: &str) -> CString {
     }
 }
 
+/// The address of a global symbol of the loaded images (Asterisk's and its modules'), for the
+/// functions we may not bind at load: our image binds every symbol then, and these are missing
+/// from some builds (XML documentation) or live in optional modules (res_ari).
+pub(crate) fn global_symbol(name: &CStr) -> Option<*mut libc::c_void> {
+    // SAFETY: dlsym with RTLD_DEFAULT only reads the loaded images' symbol tables.
+    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    (!address.is_null()).then_some(address)
+}
+
 /// Text of a C string owned by Asterisk, lossily decoded.
 ///
 /// # Safety

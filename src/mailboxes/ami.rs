@@ -22,7 +22,7 @@ pub struct MwiGet;
 impl AmiAction for MwiGet {
     const NAME: &'static std::ffi::CStr = c"MWIGet";
     const AUTHORITY: u32 = EVENT_FLAG_CALL | EVENT_FLAG_REPORTING;
-    const SYNOPSIS: &'static std::ffi::CStr = c"Get selected mailboxes with message counts.";
+    const SYNOPSIS: &'static std::ffi::CStr = c"Get the message counts of external mailboxes.";
     const DESCRIPTION: &'static std::ffi::CStr = c"Mailbox: an id, or /regex/ (// lists all).\nAnswers with a list of MWIGet events (Mailbox, OldMessages, NewMessages, UrgentMessages) closed by MWIGetComplete.\n";
 
     fn handle(call: &AmiCall) {
@@ -50,7 +50,7 @@ pub struct MwiUpdate;
 impl AmiAction for MwiUpdate {
     const NAME: &'static std::ffi::CStr = c"MWIUpdate";
     const AUTHORITY: u32 = EVENT_FLAG_CALL;
-    const SYNOPSIS: &'static std::ffi::CStr = c"Update the mailbox message counts.";
+    const SYNOPSIS: &'static std::ffi::CStr = c"Set the message counts of an external mailbox.";
     const DESCRIPTION: &'static std::ffi::CStr = c"Mailbox: the id (kept verbatim). OldMessages, NewMessages, UrgentMessages: 0 to 2147483647, missing means 0.\nAnswers Success once the counts are stored; publishes them when they changed.\n";
 
     fn handle(call: &AmiCall) {
@@ -83,7 +83,7 @@ pub struct MwiDelete;
 impl AmiAction for MwiDelete {
     const NAME: &'static std::ffi::CStr = c"MWIDelete";
     const AUTHORITY: u32 = EVENT_FLAG_CALL;
-    const SYNOPSIS: &'static std::ffi::CStr = c"Delete selected mailboxes.";
+    const SYNOPSIS: &'static std::ffi::CStr = c"Delete external mailboxes.";
     const DESCRIPTION: &'static std::ffi::CStr = c"Mailbox: an id, or /regex/ (non-empty).\nAnswers Error when nothing matched. Deleted mailboxes publish 0/0 and leave the MWI cache.\n";
 
     fn handle(call: &AmiCall) {

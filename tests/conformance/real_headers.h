@@ -25,4 +25,5 @@
 #include <asterisk/ari.h>
 #include <asterisk/json.h>
 #include <asterisk/http.h>
+#include <asterisk/xmldoc.h>
 #include <stddef.h>

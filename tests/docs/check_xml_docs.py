@@ -32,7 +32,24 @@ OPTIONS = [
     "max_retries",
     "max_random_initial_delay",
 ]
-MANAGER_ACTIONS = ["MWIGet", "MWIUpdate", "MWIDelete", "MWIShowSubscriptions"]
+# The AMI actions the source declares (impl AmiAction: NAME, then SYNOPSIS), name -> synopsis.
+# The module has Asterisk document an action from this file only when the synopsis here equals
+# its static one (host/manager.rs), so they must match.
+SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src")
+ACTION_DECL = re.compile(r'const NAME: [^=]+= c"([^"]+)";\s*const AUTHORITY[^;]+;\s*'
+                         r'const SYNOPSIS: [^=]+= c"([^"]+)";')
+
+
+def source_actions():
+    actions = {}
+    for folder, _, files in os.walk(SOURCE):
+        for f in files:
+            if f.endswith(".rs"):
+                actions.update(ACTION_DECL.findall(open(os.path.join(folder, f)).read()))
+    return actions
+
+
+MANAGER_ACTIONS = source_actions()
 # Event name: (class, parameters it must document).
 MANAGER_EVENTS = {
     "MWIGet": ("EVENT_FLAG_REPORTING", ["Mailbox", "OldMessages", "NewMessages", "UrgentMessages", "ActionID"]),
@@ -105,8 +122,14 @@ def check(path):
         found = root.findall(f"manager[@name='{name}']")
         if len(found) != 1:
             problems.append(f"manager action {name}: found {len(found)} times, expected once")
-        elif not text_of(found[0].find("synopsis")):
-            problems.append(f"manager action {name}: empty synopsis")
+        elif " ".join(text_of(found[0].find("synopsis")).split()) != MANAGER_ACTIONS[name]:
+            problems.append(f"manager action {name}: synopsis {text_of(found[0].find('synopsis'))!r} "
+                            f"is not the source's {MANAGER_ACTIONS[name]!r}")
+    if len(MANAGER_ACTIONS) < 4:
+        problems.append(f"found only {sorted(MANAGER_ACTIONS)} AMI actions in {SOURCE}")
+    for m in root.findall("manager"):
+        if m.get("name") not in MANAGER_ACTIONS:
+            problems.append(f"manager action {m.get('name')}: documented, not in the source")
 
     for name, (cls, params) in MANAGER_EVENTS.items():
         found = root.findall(f"managerEvent[@name='{name}']/managerEventInstance")

@@ -106,3 +106,19 @@ def test_config_help_lists_every_setting(hub):
         assert option in general, (option, general)
     detail = hub.cli("config show help res_mwi_hub general voicemail_provider")
     assert "app_voicemail" in detail and "auto" in detail, detail
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def test_manager_show_command_shows_our_docs(hub):
+    """Each AMI action's help comes from our XML docs (Syntax, Provided By res_mwi_hub), not the
+    core docs that name res_mwi_external_ami for MWIGet, MWIUpdate and MWIDelete."""
+    for action, parameter in (("MWIGet", "Mailbox"), ("MWIUpdate", "UrgentMessages"),
+                              ("MWIDelete", "Mailbox"), ("MWIShowSubscriptions", "ActionID")):
+        out = ANSI.sub("", hub.cli(f"manager show command {action}"))
+        provided = re.search(r"\[Provided By\]\s*(\S+)", out)
+        assert provided and provided.group(1) == "res_mwi_hub", out
+        assert "[Syntax]" in out and f"Action: {action}" in out, out
+        assert re.search(rf"^\[?{parameter}:?\]? <value>", out, re.M), (parameter, out)
+        assert "res_mwi_external" not in out.split("[Description]")[0], out
