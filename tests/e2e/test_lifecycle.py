@@ -1,8 +1,9 @@
 """Module lifecycle: load, unload, reload, clean teardown, new image on reload."""
+import re
 import threading
 import time
 
-from conftest import MODULE, TEST_MODULE, LogWatch
+from conftest import MODULE, ROOT, TEST_MODULE, LogWatch
 
 
 def test_load_shows_running(asterisk):
@@ -62,3 +63,24 @@ def test_unload_refused_while_our_cli_call_is_in_flight(hub_test_build):
     ast.unload()
     assert "res_mwi_hub.so" not in ast.maps()
     ast.load()
+
+
+def shipped_cli_commands():
+    """The CLI commands the source registers (CliCommand { command: c"..." }), but the test hooks."""
+    src = ROOT / "src"
+    found = set()
+    for f in src.rglob("*.rs"):
+        found.update(re.findall(r'command: c"([^"]+)"', f.read_text()))
+    return sorted(c for c in found if not c.startswith("mwi test "))
+
+
+def test_cli_help_is_complete(hub):
+    """`core show help mwi` lists every command with its summary, and each has a usage text."""
+    commands = shipped_cli_commands()
+    assert len(commands) >= 14, commands
+    listing = hub.cli("core show help mwi")
+    for command in commands:
+        line = re.search(rf"^\s*{re.escape(command)}\s+--\s+\S.*$", listing, re.M)
+        assert line, (command, listing)
+        usage = hub.cli(f"core show help {command}")
+        assert re.search(rf"Usage: {re.escape(command)}\b", usage), (command, usage)
