@@ -61,7 +61,14 @@ struct ast_module_info {
 
 void ast_module_register(const struct ast_module_info *);
 void ast_module_unregister(const struct ast_module_info *);
-/* 1 when a module of that name ("res_ari.so" or "res_ari") is loaded and running. */
-int ast_module_check(const char *name);
+/* Where modules are loaded from (asterisk.conf's astmoddir); set before modules load. */
+extern const char *ast_config_AST_MODULE_DIR;
+/* Calls modentry for every module in the loader's list, under the list's lock (a recursive
+ * mutex: a loader callback of ours may call it); status is "Running" or "Not Running". */
+int ast_update_module_list_data(int (*modentry)(const char *module, const char *description,
+                                                int usecnt, const char *status, const char *like,
+                                                enum ast_module_support_level support_level,
+                                                void *data),
+                                const char *like, void *data);
 
 #endif

@@ -1,20 +1,22 @@
 //! The module itself: what `load_module` builds and `unload_module` tears down.
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::domain::config::{HubConfig, ProviderMode};
 use crate::domain::store::MailboxStore;
+use crate::domain::sync::lock;
 use crate::host::ari::{AriRegistration, AriUnavailable};
 use crate::host::astdb;
 use crate::host::cli::CliRegistration;
 use crate::host::config::{self, ConfigLoad};
-use crate::host::log::{ast_error, ast_notice, ast_verb, ast_warning};
+use crate::host::log::{self, ast_error, ast_notice, ast_verb, ast_warning};
 use crate::host::manager::AmiRegistration;
 use crate::host::module::{
     asterisk_module, AsteriskModule, Installed, LoadError, ModuleRef, SupportLevel, PRIORITY_CHANNEL_DEPEND,
 };
 use crate::host::mwi::{MwiObserverRegistration, MwiSubscription};
+use crate::host::thread::OwnThread;
 use crate::host::voicemail::{self, ProviderError, VoicemailProvider};
 use crate::incoming::IncomingMwi;
 use crate::mailboxes::republish::{self, Republisher, SubscribeObserver};
@@ -35,9 +37,8 @@ pub struct Hub {
     outbound: Option<OutboundMwi>,
     /// NOTIFYs go back to res_pjsip_pubsub first.
     _incoming: Option<IncomingMwi>,
-    /// ARI /mailboxes, while res_ari was running at our load (see `host::ari`).
-    _ari: Option<AriRegistration>,
-    provider: Option<VoicemailProvider>,
+    /// ARI /mailboxes and the voicemail-provider role, taken once Asterisk is fully booted.
+    after_boot: AfterBoot,
     _ami: Vec<AmiRegistration>,
     _observer: MwiObserverRegistration,
     /// Joins our thread.
@@ -51,7 +52,6 @@ pub struct Hub {
     /// before it unmaps the image.
     service: Arc<MailboxService>,
     config: HubConfig,
-    told_provider_taken: bool,
 }
 
 /// Reads res_mwi_hub.conf; a missing file means the defaults.
@@ -107,6 +107,134 @@ fn apply_provider(
                 None
             }
         },
+    }
+}
+
+/// What starts only once every module of the boot has had its turn to load, since we load
+/// before them and may not name them as loader dependencies (see `asterisk_module!` below):
+/// - the voicemail-provider role: app_voicemail, which loads after us, declines to load when
+///   the role is taken, and with `voicemail_provider = auto` it keeps it;
+/// - ARI /mailboxes: res_ari loads after us, and only a running res_ari may be handed routes.
+///
+/// Loaded into a running Asterisk, both start within `load`. At boot a thread of ours waits
+/// for FullyBooted. Its one step that takes the loader's lock (is res_ari running?) is marked
+/// `in_loader_call`: unload, which holds that lock and would wait for the thread forever,
+/// is refused meanwhile, and the thread does not start it once unload has decided.
+struct AfterBoot {
+    state: Arc<Mutex<BootState>>,
+    /// Joined on drop (it ends at once once `stop` is set).
+    thread: Option<OwnThread>,
+}
+
+#[derive(Default)]
+struct BootState {
+    /// Set by unload at its point of no return.
+    stop: bool,
+    in_loader_call: bool,
+    /// The boot work was done (reloads then apply changes themselves).
+    started: bool,
+    provider_mode: ProviderMode,
+    told_provider_taken: bool,
+    ari: Option<AriRegistration>,
+    provider: Option<VoicemailProvider>,
+}
+
+/// How often the boot thread looks whether Asterisk is fully booted.
+const BOOT_POLL: Duration = Duration::from_millis(50);
+
+impl AfterBoot {
+    fn start(module: ModuleRef, provider_mode: ProviderMode) -> Result<Self, String> {
+        let state = Arc::new(Mutex::new(BootState { provider_mode, ..BootState::default() }));
+        if log::fully_booted() {
+            // In a loader callback: the loader's lock is ours already.
+            let ari = serve_ari(false);
+            {
+                let mut s = lock(&state);
+                s.ari = ari;
+                s.take_provider(module);
+            }
+            return Ok(Self { state, thread: None });
+        }
+        let shared = state.clone();
+        let thread = OwnThread::spawn("mwi_hub_boot", move || {
+            loop {
+                let mut s = lock(&shared);
+                if s.stop {
+                    return;
+                }
+                if log::fully_booted() {
+                    s.in_loader_call = true;
+                    break;
+                }
+                drop(s);
+                std::thread::sleep(BOOT_POLL);
+            }
+            let ari = serve_ari(false);
+            let mut s = lock(&shared);
+            s.in_loader_call = false;
+            s.ari = ari;
+            s.take_provider(module);
+        })
+        .map_err(|e| format!("could not start the thread that waits for the boot: errno {e}"))?;
+        Ok(Self { state, thread: Some(thread) })
+    }
+
+    /// A reload: the provider mode as configured now, and ARI /mailboxes if res_ari came since.
+    fn reload(&self, module: ModuleRef, provider_mode: ProviderMode) {
+        let mut s = lock(&self.state);
+        s.provider_mode = provider_mode;
+        if !s.started {
+            return; // the boot thread applies it
+        }
+        s.take_provider(module);
+        // Registered anew: res_ari may have come since, or been loaded again (a new res_ari
+        // does not have our old routes). The new routes go in before the old come out.
+        // In the loader's reload callback: its lock is ours already.
+        let was_served = s.ari.is_some();
+        let fresh = serve_ari(was_served);
+        let old = std::mem::replace(&mut s.ari, fresh);
+        drop(s);
+        drop(old);
+    }
+}
+
+impl BootState {
+    fn take_provider(&mut self, module: ModuleRef) {
+        self.started = true;
+        self.provider =
+            apply_provider(self.provider.take(), self.provider_mode, module, &mut self.told_provider_taken);
+    }
+}
+
+impl Drop for AfterBoot {
+    fn drop(&mut self) {
+        lock(&self.state).stop = true;
+        drop(self.thread.take());
+        let mut s = lock(&self.state);
+        drop(s.ari.take());
+        drop(s.provider.take());
+    }
+}
+
+/// Registers ARI /mailboxes if res_ari runs (and res_ari_mailboxes does not); says so unless
+/// it already did.
+fn serve_ari(was_served: bool) -> Option<AriRegistration> {
+    match AriRegistration::register::<mailboxes::ari::Mailboxes>() {
+        Ok(a) => {
+            if !was_served {
+                ast_verb!(2, "res_mwi_hub serves ARI /mailboxes");
+            }
+            Some(a)
+        }
+        Err(AriUnavailable::NotLoaded) => None,
+        Err(AriUnavailable::Taken) => {
+            ast_notice!("res_ari_mailboxes serves ARI /mailboxes: res_mwi_hub does not");
+            None
+        }
+        Err(AriUnavailable::Failed(e)) => {
+            ast_error!("ARI /mailboxes not served: {e}");
+            None
+        }
     }
 }
 
@@ -166,30 +294,13 @@ impl AsteriskModule for Hub {
                 None
             }
         };
-        let ari = match AriRegistration::register::<mailboxes::ari::Mailboxes>() {
-            Ok(a) => {
-                ast_verb!(2, "res_mwi_hub serves ARI /mailboxes");
-                Some(a)
-            }
-            Err(AriUnavailable::NotLoaded) => None,
-            Err(AriUnavailable::Taken) => {
-                ast_notice!("res_ari_mailboxes serves ARI /mailboxes: res_mwi_hub does not");
-                None
-            }
-            Err(AriUnavailable::Failed(e)) => {
-                ast_error!("ARI /mailboxes not served: {e}");
-                None
-            }
-        };
-        let mut told_provider_taken = false;
-        let provider = apply_provider(None, config.voicemail_provider, module, &mut told_provider_taken);
+        let after_boot = AfterBoot::start(module, config.voicemail_provider).map_err(LoadError::Failure)?;
         ast_verb!(2, "res_mwi_hub {} loaded", env!("CARGO_PKG_VERSION"));
         Ok(Self {
             cli: Some(cli),
             outbound,
             _incoming: incoming,
-            _ari: ari,
-            provider,
+            after_boot,
             _ami: ami,
             _observer: observer,
             _republisher: republisher,
@@ -197,7 +308,6 @@ impl AsteriskModule for Hub {
             _current: current,
             service,
             config,
-            told_provider_taken,
         })
     }
 
@@ -206,12 +316,7 @@ impl AsteriskModule for Hub {
         if config.durability != self.config.durability {
             self.service.with_store(|s| s.set_durability(config.durability)).map_err(|e| e.to_string())?;
         }
-        self.provider = apply_provider(
-            self.provider.take(),
-            config.voicemail_provider,
-            module,
-            &mut self.told_provider_taken,
-        );
+        self.after_boot.reload(module, config.voicemail_provider);
         self.config = config;
         if let Some(outbound) = &self.outbound {
             outbound.reload();
@@ -221,12 +326,25 @@ impl AsteriskModule for Hub {
     }
 
     fn unload(mut self, module: ModuleRef) -> Result<(), (Self, String)> {
+        // Held until the decision: the boot work does not start its loader calls meanwhile.
+        let boot = self.after_boot.state.clone();
+        let mut boot = lock(&boot);
+        if boot.in_loader_call {
+            drop(boot);
+            return Err((
+                self,
+                "res_mwi_hub is finishing its start (ARI, voicemail provider); try again".into(),
+            ));
+        }
         if let Some(cli) = self.cli.take() {
             if let Err(cli) = cli.unregister(module) {
                 self.cli = Some(cli);
+                drop(boot);
                 return Err((self, "a CLI command of ours is still in use".into()));
             }
         }
+        boot.stop = true;
+        drop(boot);
         // The rest in field order (see `Hub`).
         drop(self);
         Ok(())
@@ -242,11 +360,10 @@ asterisk_module! {
     support_level: SupportLevel::Extended,
     // The incoming-NOTIFY path is a pjsip service: res_pjsip's symbols must resolve.
     requires: Some(c"res_pjsip"),
-    // When app_voicemail loads at all it starts first, so voicemail_provider = auto sees it.
-    // (Not res_pjsip_mwi, although outbound subscriptions need the message-summary package it
-    // has res_pjsip_pubsub register: loading it that early breaks its body generator. They
-    // start once Asterisk is fully booted instead.)
-    // res_ari likewise, and while it runs at our load the loader keeps it loaded as long as we
-    // are: ARI /mailboxes is served only then.
-    optional_modules: Some(c"app_voicemail,res_ari"),
+    // None. The loader refuses to load a module whose optional module is present but declined,
+    // so app_voicemail and res_ari are not named: what needs them waits for the end of the boot
+    // (`AfterBoot`). (Not res_pjsip_mwi either, although outbound subscriptions need the
+    // message-summary package it has res_pjsip_pubsub register: loading it that early breaks
+    // its body generator. They start once Asterisk is fully booted too.)
+    optional_modules: None,
 }

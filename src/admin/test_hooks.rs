@@ -10,7 +10,14 @@ use crate::domain::store::MailboxKey;
 use crate::host::cli::{CliCall, CliCommand, CliOutcome};
 use crate::host::mwi;
 
-pub static COMMANDS: [CliCommand; 8] = [
+pub static COMMANDS: [CliCommand; 9] = [
+    CliCommand {
+        command: c"mwi test module-running",
+        summary: c"Test build only: whether the loader runs a module",
+        usage: c"Usage: mwi test module-running <module.so>\n       yes or no, as res_mwi_hub decides whether res_ari runs.\n",
+        run: module_running,
+        complete: None,
+    },
     CliCommand {
         command: c"mwi test panic",
         summary: c"Test build only: panic inside a CLI handler",
@@ -115,6 +122,13 @@ fn publish_delay(call: &CliCall) -> CliOutcome {
     let Ok(ms) = parse_count(ms) else { return CliOutcome::ShowUsage };
     crate::mailboxes::set_publish_delay(Duration::from_millis(u64::from(ms)));
     call.print(&format!("publish delay {ms} ms\n"));
+    CliOutcome::Success
+}
+
+fn module_running(call: &CliCall) -> CliOutcome {
+    let args = call.args_after(3);
+    let [name] = args.as_slice() else { return CliOutcome::ShowUsage };
+    call.print(if crate::host::module::is_running(name) { "yes\n" } else { "no\n" });
     CliOutcome::Success
 }
 

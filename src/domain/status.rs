@@ -67,7 +67,7 @@ pub struct StatusFacts {
     /// Outbound subscriptions per state name, in the order the states are listed.
     pub subscriptions: Part<Vec<(&'static str, usize)>>,
     pub provider: ProviderRole,
-    /// Whether res_ari is loaded, and whether we serve /ari/mailboxes.
+    /// Whether res_ari is running, and whether we have /ari/mailboxes registered with it.
     pub ari_loaded: bool,
     pub ari_serving: bool,
 }
@@ -137,12 +137,16 @@ pub fn format_status(f: &StatusFacts) -> String {
     };
     let _ = writeln!(out, "Voicemail provider:  {provider}");
     let ari = match (f.ari_loaded, f.ari_serving) {
-        (_, true) => "/ari/mailboxes served by res_mwi_hub",
+        (true, true) => "/ari/mailboxes served by res_mwi_hub",
         (true, false) => {
-            "res_ari loaded, /ari/mailboxes not served (res_ari came after res_mwi_hub, or \
-             res_ari_mailboxes serves it: see the log; module refresh res_mwi_hub.so)"
+            "res_ari running, /ari/mailboxes not served (res_ari started after res_mwi_hub, or \
+             res_ari_mailboxes serves it: see the log; module reload res_mwi_hub.so)"
         }
-        (false, false) => "res_ari not loaded",
+        (false, true) => {
+            "res_ari not running since res_mwi_hub registered /ari/mailboxes (after loading it \
+             again: module reload res_mwi_hub.so)"
+        }
+        (false, false) => "res_ari not running",
     };
     let _ = writeln!(out, "ARI:                 {ari}");
     out
@@ -213,7 +217,7 @@ mod tests {
         assert!(text.contains("Incoming NOTIFYs:    off (res_pjsip not loaded)\n"), "{text}");
         assert!(text.contains("Subscriptions:       none configured\n"), "{text}");
         assert!(text.contains("Voicemail provider:  another module (app_voicemail)\n"), "{text}");
-        assert!(text.contains("ARI:                 res_ari not loaded\n"), "{text}");
+        assert!(text.contains("ARI:                 res_ari not running\n"), "{text}");
         assert!(text.contains("done: 7 mailboxes with messages published in 3.0 s"), "{text}");
         assert!(text.contains("not holding back; held back 0.0 s in all, in 0 episodes"), "{text}");
     }

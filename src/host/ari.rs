@@ -4,11 +4,14 @@
 //!
 //! res_ari is optional. Our image binds every symbol it names at load, so naming res_ari's
 //! functions would make res_mwi_hub unloadable without it: they are looked up at run time.
-//! The loader keeps res_ari loaded while we are (it is in our `optional_modules`, so it takes a
-//! reference to it when it was running at our load): a registration is only made then.
+//! It is not among our loader dependencies either (the loader refuses to load a module whose
+//! optional module declined), so nothing keeps res_ari loaded while we are registered: the
+//! removal looks res_ari up again, and skips it when res_ari is gone (its root, which held our
+//! tree, went with it).
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use super::guard;
@@ -69,15 +72,16 @@ struct AriFunctions {
 
 impl AriFunctions {
     fn find() -> Option<Self> {
-        // res_ari exports its symbols globally.
-        let lookup = super::global_symbol;
-        let (add, remove, ok, no_content, error) = (
-            lookup(c"ast_ari_add_handler")?,
-            lookup(c"ast_ari_remove_handler")?,
-            lookup(c"ast_ari_response_ok")?,
-            lookup(c"ast_ari_response_no_content")?,
-            lookup(c"ast_ari_response_error")?,
-        );
+        let [add, remove, ok, no_content, error] = super::module_symbols(
+            "res_ari.so",
+            [
+                c"ast_ari_add_handler",
+                c"ast_ari_remove_handler",
+                c"ast_ari_response_ok",
+                c"ast_ari_response_no_content",
+                c"ast_ari_response_error",
+            ],
+        )?;
         // SAFETY: each address is res_ari's function of that name, whose C type (read on
         // branches 20 to 23, checked against asterisk-headers/ari.h by the conformance check)
         // is the one transmuted to.
@@ -103,7 +107,7 @@ fn functions() -> Option<AriFunctions> {
 /// Why no registration was made.
 #[derive(Debug, PartialEq, Eq)]
 pub enum AriUnavailable {
-    /// res_ari is not loaded (or was loaded after us: the loader holds no reference to it).
+    /// res_ari is not running (not loaded, or it declined).
     NotLoaded,
     /// res_ari_mailboxes serves the routes itself.
     Taken,
@@ -123,7 +127,6 @@ struct ParentHandlers {
 pub struct AriRegistration {
     parent: *mut ParentHandlers,
     child: *mut sys::stasis_rest_handlers,
-    functions: AriFunctions,
 }
 
 // SAFETY: the handler structures are only read by res_ari's threads and freed once removed.
@@ -141,11 +144,14 @@ fn segment(path: &'static CStr, wildcard: bool) -> sys::stasis_rest_handlers {
 }
 
 impl AriRegistration {
-    /// Registers `R` when res_ari runs (and res_ari_mailboxes does not).
+    /// Registers `R` when res_ari runs (and res_ari_mailboxes does not), while the loader
+    /// cannot unload res_ari.
     pub fn register<R: AriResource>() -> Result<Self, AriUnavailable> {
-        if !super::module::is_running("res_ari.so") {
-            return Err(AriUnavailable::NotLoaded);
-        }
+        super::module::while_running("res_ari.so", Self::register_now::<R>)
+            .unwrap_or(Err(AriUnavailable::NotLoaded))
+    }
+
+    fn register_now<R: AriResource>() -> Result<Self, AriUnavailable> {
         if super::module::is_running("res_ari_mailboxes.so") {
             return Err(AriUnavailable::Taken);
         }
@@ -161,7 +167,8 @@ impl AriRegistration {
         head.num_children = 1;
         let parent = Box::into_raw(Box::new(ParentHandlers { head, child: [child] }));
         *crate::domain::sync::lock(&FUNCTIONS) = Some(functions);
-        let this = Self { parent, child, functions };
+        REGISTRATIONS.fetch_add(1, Ordering::SeqCst);
+        let this = Self { parent, child };
         // SAFETY: a complete handler tree that stays allocated until after its removal.
         if unsafe { (functions.add)(parent.cast()) } != 0 {
             // Drop would remove what was never added: free by hand.
@@ -171,6 +178,7 @@ impl AriRegistration {
                 drop(Box::from_raw(this.parent));
                 drop(Box::from_raw(this.child));
             }
+            forget_functions();
             return Err(AriUnavailable::Failed("res_ari refused the handler".into()));
         }
         Ok(this)
@@ -183,8 +191,15 @@ const REMOVAL_GRACE: Duration = Duration::from_millis(200);
 
 impl Drop for AriRegistration {
     fn drop(&mut self) {
-        // SAFETY: the tree added in register; res_ari copies its root without it.
-        unsafe { (self.functions.remove)(self.parent.cast()) };
+        // res_ari may have been unloaded (and loaded again, at another address) since: only a
+        // running res_ari, looked up now, is asked to remove the tree, while it cannot go.
+        super::module::while_running("res_ari.so", || {
+            if let Some(functions) = AriFunctions::find() {
+                // SAFETY: the tree added in register; res_ari copies its root without it (a
+                // root that never held it, after a reload of res_ari, is copied unchanged).
+                unsafe { (functions.remove)(self.parent.cast()) };
+            }
+        });
         std::thread::sleep(REMOVAL_GRACE);
         // SAFETY: no longer reachable from res_ari's root; a walk begun before the removal
         // ended within the grace (and a callback it reached is held off by the gate).
@@ -192,6 +207,16 @@ impl Drop for AriRegistration {
             drop(Box::from_raw(self.parent));
             drop(Box::from_raw(self.child));
         }
+        forget_functions();
+    }
+}
+
+/// Registrations made and not yet removed: a reload adds the new one before it removes the old
+/// (so requests always find one), and the callbacks' functions stay until the last goes.
+static REGISTRATIONS: AtomicUsize = AtomicUsize::new(0);
+
+fn forget_functions() {
+    if REGISTRATIONS.fetch_sub(1, Ordering::SeqCst) == 1 {
         *crate::domain::sync::lock(&FUNCTIONS) = None;
     }
 }

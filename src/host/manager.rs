@@ -164,7 +164,7 @@ type BuildSynopsis =
 /// that has one (third-party documents are read before core-en_US.xml, which documents
 /// res_mwi_external_ami's actions of the same names). None in a build without XML docs.
 fn xml_synopsis(name: &CStr) -> Option<String> {
-    let build = super::global_symbol(c"ast_xmldoc_build_synopsis")?;
+    let build = super::core_symbol(c"ast_xmldoc_build_synopsis")?;
     // SAFETY: the address is Asterisk's ast_xmldoc_build_synopsis, whose C type (read on
     // branches 20 to 23; asterisk-headers/xmldoc.h, checked by the conformance check) is the
     // one transmuted to.

@@ -37,6 +37,10 @@ pub trait AsteriskModule: Sized + Send + 'static {
 #[derive(Clone, Copy)]
 pub struct ModuleRef(*mut sys::ast_module);
 
+// SAFETY: the handle is only passed back to Asterisk's registration functions, which take it
+// from any thread; our threads that hold it are joined before the unload returns.
+unsafe impl Send for ModuleRef {}
+
 impl ModuleRef {
     pub fn as_ptr(self) -> *mut sys::ast_module {
         self.0
@@ -189,11 +193,66 @@ pub fn asterisk_version() -> String {
     unsafe { super::text_of(sys::ast_get_version()) }
 }
 
-/// Whether the module `name` ("res_ari.so") is loaded and running.
+/// The directory Asterisk loads modules from (asterisk.conf's astmoddir).
+pub fn module_dir() -> std::path::PathBuf {
+    // SAFETY: set from asterisk.conf before modules load and never freed.
+    unsafe { super::text_of(std::ptr::addr_of!(sys::ast_config_AST_MODULE_DIR).read()) }.into()
+}
+
+/// Whether the module `name` ("res_ari.so") is loaded and running: not merely in the loader's
+/// list, where a module that declined, or was unloaded, stays.
 pub fn is_running(name: &str) -> bool {
-    let name = super::c_string(name);
-    // SAFETY: a NUL-terminated name, only read during the call.
-    unsafe { sys::ast_module_check(name.as_ptr()) != 0 }
+    while_running(name, || ()).is_some()
+}
+
+/// Runs `f` if the module `name` is running, while the loader cannot unload it: inside the
+/// loader's walk of its list, under the list's lock. None if it is not running.
+///
+/// The lock is recursive, so a loader callback of ours (load, reload, unload) may call this.
+/// Anything else must not be waited for by our unload while it is inside (unload holds the
+/// lock): CLI handlers are not (an unload is refused while one runs); for our boot thread see
+/// `hub::AfterBoot`.
+pub fn while_running<F: FnOnce() -> R, R>(name: &str, f: F) -> Option<R> {
+    let mut walk = ListWalk { wanted: name.strip_suffix(".so").unwrap_or(name), run: Some(f), result: None };
+    // SAFETY: the callback matches modentry's C type and gets `walk` (alive for the whole
+    // call, of the type module_entry::<F, R> casts back to); a NULL `like` is only passed on.
+    unsafe {
+        sys::ast_update_module_list_data(
+            Some(module_entry::<F, R>),
+            std::ptr::null(),
+            std::ptr::addr_of_mut!(walk).cast(),
+        )
+    };
+    walk.result
+}
+
+struct ListWalk<'a, F, R> {
+    wanted: &'a str,
+    run: Option<F>,
+    result: Option<R>,
+}
+
+extern "C" fn module_entry<F: FnOnce() -> R, R>(
+    module: *const libc::c_char,
+    _description: *const libc::c_char,
+    _usecnt: libc::c_int,
+    status: *const libc::c_char,
+    _like: *const libc::c_char,
+    _support_level: sys::ast_module_support_level,
+    data: *mut libc::c_void,
+) -> libc::c_int {
+    guard::entry_or("module list", 0, || {
+        // SAFETY: data is the `walk` of while_running, alive during ast_update_module_list_data.
+        let walk = unsafe { &mut *data.cast::<ListWalk<'_, F, R>>() };
+        // SAFETY: NUL-terminated strings the loader keeps for the call.
+        let (module, status) = unsafe { (super::text_of(module), super::text_of(status)) };
+        if module.strip_suffix(".so").unwrap_or(&module) == walk.wanted && status == "Running" {
+            if let Some(f) = walk.run.take() {
+                walk.result = Some(f());
+            }
+        }
+        0
+    })
 }
 
 const LOAD_FAILURE: LoadResult = sys::AST_MODULE_LOAD_FAILURE;

@@ -111,7 +111,6 @@ pub struct VoicemailProvider {
     _private: (),
 }
 
-/// Whether some module holds the provider role.
 /// Whether we hold the role now (a [`VoicemailProvider`] is alive).
 static HELD: AtomicBool = AtomicBool::new(false);
 

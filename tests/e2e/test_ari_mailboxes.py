@@ -191,9 +191,10 @@ def test_unload_and_load_under_ari_traffic(hub):
     hub.cli("mwi delete like ^aritraffic")
 
 
-def test_res_ari_loaded_after_us_is_served_after_a_refresh(asterisk):
-    """Without res_ari at our load nothing is served (and `mwi show status` says so); res_ari
-    loaded later is served once res_mwi_hub is loaded again (the loader then holds res_ari)."""
+def test_res_ari_loaded_after_us_is_served_after_a_reload(asterisk):
+    """Without res_ari at our start nothing is served (and `mwi show status` says so); res_ari
+    loaded later is served after `module reload res_mwi_hub.so`. Nothing of ours keeps res_ari
+    loaded: unloaded under us, it takes our routes with it, and our unload then leaves it be."""
     try:
         asterisk.stop()
         asterisk.control("configure")  # (start() would write modules.conf anew)
@@ -201,16 +202,28 @@ def test_res_ari_loaded_after_us_is_served_after_a_refresh(asterisk):
             f"noload = {m}\n" for m in ari_users()))
         asterisk.control("start")
         asterisk.ensure_loaded()
-        assert status_ari(asterisk) == "res_ari not loaded"
+        assert status_ari(asterisk) == "res_ari not running"
         for m in ("res_stasis.so", "res_ari_model.so", "res_ari.so"):  # res_ari needs the other two
             out = asterisk.cli(f"module load {m}")
             assert "Loaded" in out, (m, out)
-        assert status_ari(asterisk).startswith("res_ari loaded, /ari/mailboxes not served")
+        assert status_ari(asterisk).startswith("res_ari running, /ari/mailboxes not served")
         assert ari("GET", "/mailboxes")[0] == 404
-        out = asterisk.cli("module refresh res_mwi_hub.so")
-        assert "Unloaded and loaded res_mwi_hub.so" in out, out
+        out = asterisk.cli("module reload res_mwi_hub.so")
+        assert "reloaded successfully" in out, out
         assert status_ari(asterisk) == "/ari/mailboxes served by res_mwi_hub"
         assert ari("GET", "/mailboxes")[0] == 200
+        # res_ari goes (nothing of ours holds it), comes back; our old routes went with it.
+        out = asterisk.cli("module unload res_ari.so")
+        assert "Unloaded res_ari.so" in out, out
+        assert status_ari(asterisk).startswith("res_ari not running since res_mwi_hub registered")
+        assert "Loaded" in asterisk.cli("module load res_ari.so")
+        assert ari("GET", "/mailboxes")[0] == 404
+        # Our unload leaves the new res_ari's tree alone; loaded again, we serve it.
+        asterisk.unload()
+        asterisk.load()
+        assert status_ari(asterisk) == "/ari/mailboxes served by res_mwi_hub"
+        assert ari("GET", "/mailboxes")[0] == 200
+        assert asterisk.pid() is not None
     finally:
         asterisk.restart()
         asterisk.ensure_loaded()

@@ -3,7 +3,7 @@ import re
 import threading
 import time
 
-from conftest import MODULE, ROOT, TEST_MODULE, LogWatch
+from conftest import MODULE, ROOT, SANDBOX, TEST_MODULE, LogWatch
 
 
 def test_load_shows_running(asterisk):
@@ -84,3 +84,30 @@ def test_cli_help_is_complete(hub):
         assert line, (command, listing)
         usage = hub.cli(f"core show help {command}")
         assert re.search(rf"Usage: {re.escape(command)}\b", usage), (command, usage)
+
+
+def test_loads_at_boot_beside_a_module_that_declined(asterisk):
+    """A module that declines at boot does not keep res_mwi_hub from loading (the loader refuses
+    a module whose optional module declined, so app_voicemail and res_ari are not named), and a
+    declined module, still in the loader's list, is not taken for a running one. Here
+    app_voicemail declines: app_voicemail_odbc, preloaded, registered the same things first."""
+    modules = SANDBOX / "etc/asterisk/modules.conf"
+    try:
+        asterisk.stop()
+        asterisk.control("configure")  # (start() would write modules.conf anew)
+        modules.write_text(modules.read_text() + "preload = app_voicemail_odbc.so\n")
+        asterisk.control("start")
+        listed = asterisk.cli("module show like app_voicemail")
+        assert re.search(r"^app_voicemail\.so\s.*\sNot Running\s", listed, re.M), listed
+        assert asterisk.module_status() == "Running", asterisk.cli("module show like res_mwi_hub")
+        # The role went to the module that holds it, once the boot was over.
+        asterisk.wait_cli("mwi show status", "Voicemail provider:  another module")
+        asterisk.use_image(TEST_MODULE)
+        for name, running in (("app_voicemail.so", "no"), ("app_voicemail_odbc.so", "yes"),
+                              ("res_pjsip", "yes"), ("nosuch.so", "no")):
+            out = asterisk.cli(f"mwi test module-running {name}").strip()
+            assert out == running, (name, out)
+    finally:
+        asterisk.ensure_unloaded()
+        asterisk.install(MODULE)
+        asterisk.restart()

@@ -183,9 +183,12 @@ def test_voicemail_provider_role(asterisk):
     try:
         ast.stop()
         ast.control("configure")
-        modules.write_text(modules.read_text() + "noload = app_voicemail.so\n")
+        # Both voicemail modules: either takes the role when it loads.
+        modules.write_text(modules.read_text() + "noload = app_voicemail.so\nnoload = app_voicemail_odbc.so\n")
         ast.control("start")
         ast.ensure_loaded()
+        # At boot the role is taken once Asterisk is fully booted (app_voicemail had its turn).
+        ast.wait_cli("mwi show status", "Voicemail provider:  res_mwi_hub")
         client = Ami()
         try:
             assert client.action("MWIUpdate", Mailbox="1000@default", NewMessages="3", OldMessages="1",

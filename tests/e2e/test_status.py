@@ -62,7 +62,7 @@ def test_status_shows_versions_store_and_counts(hub):
     if module_running(hub, "res_ari.so"):
         assert fields["ARI"] == "/ari/mailboxes served by res_mwi_hub", fields
     else:
-        assert fields["ARI"] == "res_ari not loaded", fields
+        assert fields["ARI"] == "res_ari not running", fields
     hub.cli("mwi delete like ^statustest")
 
 
