@@ -3,7 +3,8 @@
 #   make test       install tools, run unit, fuzz (60 s), conformance and end-to-end tests (what CI runs)
 #   make run        build, start the sandbox Asterisk with the module, open its console
 #   make stop       stop the sandbox Asterisk
-#   make bench      benchmarks, printed as ratios against baselines measured in the same run
+#   make bench      benchmarks, printed as ratios against baselines measured in the same run (and
+#                   against res_mwi_external, built from Debian's source package for it)
 #   make deb        build target/deb/res-mwi-hub_<version>_amd64.deb (module, XML docs, sample
 #                   configuration as a conffile, README); install it with dpkg -i
 #   make install    copy res_mwi_hub.so into the local Asterisk's modules directory, its XML docs
@@ -93,9 +94,17 @@ $(BASELINE_MODULE): tests/bench/baseline/res_mwi_hub_bench_baseline.c $(wildcard
 	mkdir -p $(dir $@)
 	gcc -shared -fPIC -O2 -Wall -Werror -Iasterisk-headers -o $@ $<
 
-bench: build test-build sandbox $(BASELINE_MODULE)
+# res_mwi_external and res_mwi_external_ami (the modules res_mwi_hub replaces; Debian builds
+# neither), from Debian's asterisk source package, against the sandbox's asterisk-dev: for the
+# side-by-side benchmark only, never shipped.
+EXTERNAL_DIR := target/bench/res_mwi_external
+EXTERNAL_MODULES := $(EXTERNAL_DIR)/res_mwi_external.so $(EXTERNAL_DIR)/res_mwi_external_ami.so
+$(EXTERNAL_MODULES) &: tests/bench/build-res_mwi_external.sh
+	tests/bench/build-res_mwi_external.sh $(SANDBOX) $(EXTERNAL_DIR)
+
+bench: build test-build sandbox $(BASELINE_MODULE) $(EXTERNAL_MODULES)
 	tests/bench/run-bench.sh $(abspath $(TEST_MODULE)) $(abspath $(BASELINE_MODULE))
-	$(PYTHON) tests/bench/bench-mailboxes.py $(abspath $(MODULE)) $(abspath $(BASELINE_MODULE))
+	$(PYTHON) tests/bench/bench-mailboxes.py $(abspath $(MODULE)) $(abspath $(BASELINE_MODULE)) $(abspath $(EXTERNAL_DIR))
 	$(PYTHON) tests/bench/bench-notify.py $(abspath $(MODULE))
 	$(PYTHON) tests/bench/bench-outbound.py $(abspath $(MODULE))
 
