@@ -147,12 +147,7 @@ impl AfterBoot {
         let state = Arc::new(Mutex::new(BootState { provider_mode, ..BootState::default() }));
         if log::fully_booted() {
             // In a loader callback: the loader's lock is ours already.
-            let ari = serve_ari(false);
-            {
-                let mut s = lock(&state);
-                s.ari = ari;
-                s.take_provider(module);
-            }
+            finish_boot(&state, module);
             return Ok(Self { state, thread: None });
         }
         let shared = state.clone();
@@ -169,11 +164,7 @@ impl AfterBoot {
                 drop(s);
                 std::thread::sleep(BOOT_POLL);
             }
-            let ari = serve_ari(false);
-            let mut s = lock(&shared);
-            s.in_loader_call = false;
-            s.ari = ari;
-            s.take_provider(module);
+            finish_boot(&shared, module);
         })
         .map_err(|e| format!("could not start the thread that waits for the boot: errno {e}"))?;
         Ok(Self { state, thread: Some(thread) })
@@ -196,6 +187,15 @@ impl AfterBoot {
         drop(s);
         drop(old);
     }
+}
+
+/// The boot work: ARI /mailboxes (the loader call), then the provider role.
+fn finish_boot(state: &Mutex<BootState>, module: ModuleRef) {
+    let ari = serve_ari(false);
+    let mut s = lock(state);
+    s.in_loader_call = false;
+    s.ari = ari;
+    s.take_provider(module);
 }
 
 impl BootState {
