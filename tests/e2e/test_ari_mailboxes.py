@@ -37,6 +37,17 @@ def ari(method, path, query=None, body=None, auth=True, timeout=WAIT):
     return status, (json.loads(text) if text.strip() else None)
 
 
+SERVED = "ARI:                 /ari/mailboxes served by res_mwi_hub"
+
+
+@pytest.fixture(autouse=True)
+def routes_added(request):
+    """At boot the routes are added once Asterisk is fully booted (by a thread of the module's,
+    a moment after `core waitfullybooted` returns): tests on a fresh hub wait for them."""
+    if "hub" in request.fixturenames:
+        request.getfixturevalue("hub").wait_cli("mwi show status", SERVED)
+
+
 def name(tag):
     return f"ari{tag}{time.monotonic_ns() % 10**9}@ari"
 
@@ -227,6 +238,7 @@ def test_res_ari_loaded_after_us_is_served_after_a_reload(asterisk):
     finally:
         asterisk.restart()
         asterisk.ensure_loaded()
+    asterisk.wait_cli("mwi show status", SERVED)
     assert ari("GET", "/mailboxes")[0] == 200
 
 

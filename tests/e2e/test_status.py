@@ -58,9 +58,10 @@ def test_status_shows_versions_store_and_counts(hub):
     assert int(watched) >= 4, fields
     assert re.fullmatch(r"\d+ waiting", fields["Publish queue"]), fields
     provider = "another module (app_voicemail)" if module_running(hub, "app_voicemail.so") else "res_mwi_hub"
-    assert fields["Voicemail provider"] == provider, fields
+    hub.wait_cli("mwi show status", f"Voicemail provider:  {provider}\n")  # taken after FullyBooted
     if module_running(hub, "res_ari.so"):
-        assert fields["ARI"] == "/ari/mailboxes served by res_mwi_hub", fields
+        # At boot the routes come a moment after FullyBooted (the module's boot thread).
+        hub.wait_cli("mwi show status", "ARI:                 /ari/mailboxes served by res_mwi_hub")
     else:
         assert fields["ARI"] == "res_ari not running", fields
     hub.cli("mwi delete like ^statustest")
