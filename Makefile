@@ -19,7 +19,7 @@ TEST_MODULE := target/test-hooks/release/libres_mwi_hub.so
 BASELINE_MODULE := target/bench/res_mwi_hub_bench_baseline.so
 ASTERISK := tests/sandbox/asterisk.sh
 # Debian packages the build and the tests need (Debian 12 host).
-HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make openssl lintian
+HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make openssl lintian e2fsprogs
 
 .PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e test run stop bench install deb clean
 

@@ -287,7 +287,7 @@ impl AsteriskModule for Hub {
             }
         };
         // Last: from here on NOTIFYs are ours (before, res_pjsip_pubsub answers them).
-        let incoming = match IncomingMwi::start() {
+        let incoming = match IncomingMwi::start(config.mailbox_limit) {
             Ok(i) => Some(i),
             Err(e) => {
                 ast_error!("incoming MWI NOTIFYs stay with res_pjsip_pubsub: {e}");
@@ -317,6 +317,7 @@ impl AsteriskModule for Hub {
             self.service.with_store(|s| s.set_durability(config.durability)).map_err(|e| e.to_string())?;
         }
         self.after_boot.reload(module, config.voicemail_provider);
+        crate::incoming::set_limit(config.mailbox_limit);
         self.config = config;
         if let Some(outbound) = &self.outbound {
             outbound.reload();

@@ -13,6 +13,7 @@ pub enum ProviderMode {
     No,
 }
 
+pub use super::incoming::growth::MailboxLimit;
 pub use super::store::Durability;
 
 /// The module's configuration.
@@ -22,6 +23,8 @@ pub struct HubConfig {
     pub durability: Durability,
     /// Import res_mwi_external's astdb records on first load.
     pub import_res_mwi_external: bool,
+    /// How many mailboxes one endpoint's NOTIFYs may hold (`max_mailboxes_per_endpoint`).
+    pub mailbox_limit: MailboxLimit,
 }
 
 /// A setting that was ignored, with why. The file still loads: the rest applies.
@@ -72,6 +75,10 @@ impl HubConfig {
                     Some(b) => cfg.import_res_mwi_external = b,
                     None => bad("expected yes or no"),
                 },
+                "max_mailboxes_per_endpoint" => match value.parse::<usize>() {
+                    Ok(n) if n <= MailboxLimit::MAX => cfg.mailbox_limit = MailboxLimit(n),
+                    _ => bad(&format!("expected a whole number from 0 (no limit) to {}", MailboxLimit::MAX)),
+                },
                 _ => bad("unknown setting"),
             }
         }
@@ -93,6 +100,7 @@ mod tests {
         assert_eq!(cfg.voicemail_provider, ProviderMode::Auto);
         assert_eq!(cfg.durability, Durability::Process);
         assert!(cfg.import_res_mwi_external);
+        assert_eq!(cfg.mailbox_limit, MailboxLimit(10_000));
         assert!(w.is_empty());
     }
 
@@ -102,11 +110,13 @@ mod tests {
             ("voicemail_provider", "No"),
             ("fsync", "yes"),
             ("import_res_mwi_external", "no"),
+            ("max_mailboxes_per_endpoint", "0"),
         ]));
         assert!(w.is_empty(), "{w:?}");
         assert_eq!(cfg.voicemail_provider, ProviderMode::No);
         assert_eq!(cfg.durability, Durability::PowerLoss);
         assert!(!cfg.import_res_mwi_external);
+        assert_eq!(cfg.mailbox_limit, MailboxLimit(0));
     }
 
     #[test]
@@ -119,5 +129,14 @@ mod tests {
             "res_mwi_hub.conf line 1: voicemail_provider = maybe: expected auto, yes or no; ignored"
         );
         assert!(w[1].text.contains("unknown setting"));
+        for bad in ["-1", "ten", "", "100000001", "1.5"] {
+            let (cfg, w) = HubConfig::from_settings(&s(&[("max_mailboxes_per_endpoint", bad)]));
+            assert_eq!(cfg.mailbox_limit, MailboxLimit(10_000), "{bad:?}");
+            assert_eq!(w.len(), 1, "{bad:?}");
+            assert!(
+                w[0].text.ends_with("expected a whole number from 0 (no limit) to 100000000; ignored"),
+                "{w:?}"
+            );
+        }
     }
 }

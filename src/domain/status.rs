@@ -3,6 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use super::incoming::growth::MailboxLimit;
 use super::pacing::PacingStats;
 
 /// The background republish, as `mwi show status` reports it.
@@ -45,6 +46,22 @@ pub struct StoreFile {
     pub bytes: Option<u64>,
 }
 
+/// A running episode of failing store writes, as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    pub for_: Duration,
+    pub refused: u64,
+    pub error: String,
+}
+
+/// One endpoint's share of the store: mailboxes its NOTIFYs hold, new accounts refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointShare {
+    pub endpoint: String,
+    pub mailboxes: usize,
+    pub refused: u64,
+}
+
 /// One line per part that can be off: its figures, or why it is off.
 pub type Part<T> = Result<T, &'static str>;
 
@@ -55,6 +72,8 @@ pub struct StatusFacts {
     pub asterisk_version: String,
     pub store: StoreFile,
     pub stored: usize,
+    /// None while writes work.
+    pub write_failure: Option<WriteFailure>,
     /// Mailboxes some module (res_pjsip_mwi for a phone's `mailboxes=`) watched since load.
     pub watched_mailboxes: usize,
     /// Changes stored and not yet on the MWI bus.
@@ -64,6 +83,8 @@ pub struct StatusFacts {
     pub watched_queues: usize,
     /// Incoming NOTIFYs answered 200 and refused (4xx/5xx) since load.
     pub notifies: Part<(u64, u64)>,
+    /// The per-endpoint limit and each endpoint's share (sorted by endpoint).
+    pub endpoints: Part<(MailboxLimit, Vec<EndpointShare>)>,
     /// Outbound subscriptions per state name, in the order the states are listed.
     pub subscriptions: Part<Vec<(&'static str, usize)>>,
     pub provider: ProviderRole,
@@ -86,6 +107,17 @@ pub fn format_status(f: &StatusFacts) -> String {
     let _ = writeln!(out, "res_mwi_hub {} on Asterisk {}", f.version, f.asterisk_version);
     let bytes = f.store.bytes.map_or_else(|| "size unknown".to_owned(), size);
     let _ = writeln!(out, "Store:               {} ({bytes})", f.store.path);
+    let writes = match &f.write_failure {
+        None => "ok".to_owned(),
+        Some(w) => format!(
+            "FAILING for {:.1} s, {} update{} refused: {}",
+            w.for_.as_secs_f64(),
+            w.refused,
+            if w.refused == 1 { "" } else { "s" },
+            w.error
+        ),
+    };
+    let _ = writeln!(out, "Store writes:        {writes}");
     let _ = writeln!(out, "External mailboxes:  {} stored, {} watched", f.stored, f.watched_mailboxes);
     let _ = writeln!(out, "Publish queue:       {} waiting", f.queued);
     let republish = match f.republish {
@@ -116,6 +148,31 @@ pub fn format_status(f: &StatusFacts) -> String {
         Err(why) => format!("off ({why})"),
     };
     let _ = writeln!(out, "Incoming NOTIFYs:    {notifies}");
+    match &f.endpoints {
+        Ok((limit, shares)) => {
+            let of = if limit.0 == 0 { String::new() } else { format!(" of {}", limit.0) };
+            let limit_text =
+                if limit.0 == 0 { "no limit".to_owned() } else { format!("at most {} each", limit.0) };
+            let none = if shares.is_empty() { "; none holds any" } else { "" };
+            let _ = writeln!(out, "Mailboxes per endpoint: {limit_text} (max_mailboxes_per_endpoint){none}");
+            for e in shares {
+                let full = if limit.has_room(e.mailboxes) { "" } else { ", full" };
+                let refused = if e.refused == 0 {
+                    String::new()
+                } else {
+                    format!(
+                        ", {} NOTIFY{} for new accounts refused",
+                        e.refused,
+                        if e.refused == 1 { "" } else { "s" }
+                    )
+                };
+                let _ = writeln!(out, "  {:<18} {}{of}{full}{refused}", e.endpoint, e.mailboxes);
+            }
+        }
+        Err(why) => {
+            let _ = writeln!(out, "Mailboxes per endpoint: off ({why})");
+        }
+    }
     let subscriptions = match &f.subscriptions {
         Ok(by_state) => {
             let total: usize = by_state.iter().map(|(_, n)| n).sum();
@@ -171,9 +228,17 @@ mod tests {
             asterisk_version: "22.10.1".into(),
             store: StoreFile { path: "/var/lib/asterisk/res_mwi_hub.sqlite3".into(), bytes: Some(1536) },
             stored: 100_000,
+            write_failure: None,
             watched_mailboxes: 12,
             queued: 3,
             notifies: Ok((15, 2)),
+            endpoints: Ok((
+                MailboxLimit(5),
+                vec![
+                    EndpointShare { endpoint: "vmfull".into(), mailboxes: 5, refused: 3 },
+                    EndpointShare { endpoint: "vmtrunk".into(), mailboxes: 2, refused: 0 },
+                ],
+            )),
             subscriptions: Ok(vec![("Active", 2), ("Retrying", 1), ("GivenUp", 0)]),
             provider: ProviderRole::Ours,
             ari_loaded: true,
@@ -195,6 +260,15 @@ mod tests {
         assert!(text.contains("External mailboxes:  100000 stored, 12 watched\n"), "{text}");
         assert!(text.contains("Publish queue:       3 waiting\n"), "{text}");
         assert!(text.contains("Incoming NOTIFYs:    15 taken, 2 refused since load\n"), "{text}");
+        assert!(text.contains("Store writes:        ok\n"), "{text}");
+        assert!(
+            text.contains(
+                "Mailboxes per endpoint: at most 5 each (max_mailboxes_per_endpoint)\n  \
+                 vmfull             5 of 5, full, 3 NOTIFYs for new accounts refused\n  \
+                 vmtrunk            2 of 5\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("Subscriptions:       3: 2 Active, 1 Retrying\n"), "{text}");
         assert!(text.contains("Voicemail provider:  res_mwi_hub\n"), "{text}");
         assert!(text.contains("ARI:                 /ari/mailboxes served by res_mwi_hub\n"), "{text}");
@@ -206,6 +280,12 @@ mod tests {
             pacing: PacingStats::default(),
             store: StoreFile { path: "/x.sqlite3".into(), bytes: None },
             notifies: Err("res_pjsip not loaded"),
+            endpoints: Ok((MailboxLimit(0), vec![])),
+            write_failure: Some(WriteFailure {
+                for_: Duration::from_millis(12_340),
+                refused: 1,
+                error: "database or disk is full".into(),
+            }),
             subscriptions: Ok(vec![("Active", 0)]),
             provider: ProviderRole::Other,
             ari_loaded: false,
@@ -215,6 +295,16 @@ mod tests {
         let text = format_status(&done);
         assert!(text.contains("Store:               /x.sqlite3 (size unknown)\n"), "{text}");
         assert!(text.contains("Incoming NOTIFYs:    off (res_pjsip not loaded)\n"), "{text}");
+        assert!(
+            text.contains("Mailboxes per endpoint: no limit (max_mailboxes_per_endpoint); none holds any\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Store writes:        FAILING for 12.3 s, 1 update refused: database or disk is full\n"
+            ),
+            "{text}"
+        );
         assert!(text.contains("Subscriptions:       none configured\n"), "{text}");
         assert!(text.contains("Voicemail provider:  another module (app_voicemail)\n"), "{text}");
         assert!(text.contains("ARI:                 res_ari not running\n"), "{text}");

@@ -13,11 +13,13 @@ pub mod arrival;
 pub mod endpoints;
 pub mod notify;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::domain::incoming::arrival::{ArrivalStamps, LatestArrival};
+use crate::domain::incoming::growth::{EndpointGrowth, MailboxLimit};
 use crate::domain::incoming::retransmissions::RecentAnswers;
+use crate::domain::status::EndpointShare;
 use crate::host::module::{Installed, LoadedSlot};
 use crate::host::pjsip::PjsipService;
 
@@ -39,6 +41,10 @@ pub struct IncomingState {
     /// NOTIFYs answered 200 and answered otherwise (retransmissions not counted again).
     pub taken: AtomicU64,
     pub refused: AtomicU64,
+    /// `max_mailboxes_per_endpoint` (0: none), as configured now.
+    pub limit: AtomicUsize,
+    /// Per endpoint: full or not, refusals of new accounts. Taken under the store lock.
+    pub growth: Mutex<EndpointGrowth>,
     /// Test build only: per mailbox, the newest arrival number any worker saw and the counts
     /// its NOTIFY carried, kept apart from the check that decides (see `test_hooks`).
     #[cfg(feature = "test-hooks")]
@@ -68,6 +74,35 @@ pub fn notify_counts() -> Option<(u64, u64)> {
     current().map(|s| (s.taken.load(Ordering::Relaxed), s.refused.load(Ordering::Relaxed)))
 }
 
+/// Applies a reloaded `max_mailboxes_per_endpoint`.
+pub fn set_limit(limit: MailboxLimit) {
+    if let Some(s) = current() {
+        s.limit.store(limit.0, Ordering::Relaxed);
+    }
+}
+
+/// The limit in force and, per endpoint that holds mailboxes or had new accounts refused since
+/// load, its share (sorted by endpoint); None when the incoming path is off.
+pub fn endpoint_growth(by_endpoint: Vec<(String, usize)>) -> Option<(MailboxLimit, Vec<EndpointShare>)> {
+    let s = current()?;
+    let growth = lock(&s.growth);
+    let mut shares: Vec<EndpointShare> = by_endpoint
+        .into_iter()
+        .map(|(endpoint, mailboxes)| EndpointShare {
+            refused: growth.refused(&endpoint),
+            endpoint,
+            mailboxes,
+        })
+        .collect();
+    for (endpoint, refused) in growth.refusals() {
+        if !shares.iter().any(|x| x.endpoint == endpoint) {
+            shares.push(EndpointShare { endpoint: endpoint.to_owned(), mailboxes: 0, refused });
+        }
+    }
+    shares.sort_unstable_by(|a, b| a.endpoint.cmp(&b.endpoint));
+    Some((MailboxLimit(s.limit.load(Ordering::Relaxed)), shares))
+}
+
 /// The registered incoming path. Its fields drop in declaration order, which is the teardown:
 /// the handler first (from then on res_pjsip_pubsub answers NOTIFYs again), then the stamper,
 /// then the state (no callback runs any more, see host::pjsip; releasing the endpoint
@@ -79,7 +114,7 @@ pub struct IncomingMwi {
 }
 
 impl IncomingMwi {
-    pub fn start() -> Result<Self, String> {
+    pub fn start(limit: MailboxLimit) -> Result<Self, String> {
         let state = CURRENT.install(Arc::new(IncomingState {
             arrivals: Mutex::new(ArrivalStamps::new(ARRIVALS_REMEMBERED)),
             latest: Mutex::new(LatestArrival::default()),
@@ -87,6 +122,8 @@ impl IncomingMwi {
             endpoints: endpoints::EndpointMappings::default(),
             taken: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            limit: AtomicUsize::new(limit.0),
+            growth: Mutex::default(),
             #[cfg(feature = "test-hooks")]
             newest: Mutex::default(),
         }));

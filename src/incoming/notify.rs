@@ -4,24 +4,27 @@
 //! - 200 when the state was taken, or is already superseded by a NOTIFY received later;
 //! - 400 with the reason for a body that is not a valid message summary, a NOTIFY with
 //!   Event message-summary but no such body, or an account user unusable as a mailbox;
+//! - 403 for a new account when the endpoint already holds `max_mailboxes_per_endpoint`
+//!   mailboxes (see `domain::incoming::growth`; logged once per episode);
 //! - 404 when the endpoint's `incoming_mwi_mailbox` is invalid or a `${ACCOUNT}` template finds
 //!   no account;
-//! - 500 when the store cannot write (nothing published);
+//! - 500 when the store cannot write (nothing published; the service logs it once per episode);
 //! - a retransmission (same endpoint, Call-ID and CSeq within 32 s) gets the first answer again
 //!   and is not published again.
 //!
 //! Everything else passes through untouched: other methods and events, unidentified
 //! requests, and endpoints without `incoming_mwi_mailbox` (res_pjsip_pubsub answers those 404).
 
+use crate::domain::incoming::growth::{self, Admission, MailboxLimit};
 use crate::domain::incoming::mapping::{MailboxMapping, MappingError, RenderError};
 use crate::domain::incoming::request::{is_message_summary_event, is_summary_content_type, request_uri_user};
 use crate::domain::incoming::retransmissions::RequestKey;
 use crate::domain::incoming::summary_counts::counts_for;
 use crate::domain::message_summary::MessageSummary;
-use crate::domain::store::{Source, UpdateOutcome};
-use crate::host::log::{ast_debug, ast_error};
+use crate::domain::store::UpdateOutcome;
+use crate::host::log::{ast_debug, ast_warning};
 use crate::host::pjsip::{Handled, IncomingRequest, RequestHandler, PRIORITY_AFTER_AUTHENTICATION};
-use crate::mailboxes::service;
+use crate::mailboxes::service::{self, EndpointUpdate};
 
 pub struct NotifyHandler;
 
@@ -111,8 +114,24 @@ fn answer(
         Err(e @ RenderError::NoAccount) => return (404, Some(e.to_string())),
         Err(e @ RenderError::BadAccount) => return (400, Some(e.to_string())),
     };
-    let source = Source::Notify { endpoint: endpoint_id.to_owned() };
-    let result = store.update_with(&mailbox, source, |current| {
+    let limit = MailboxLimit(state.limit.load(std::sync::atomic::Ordering::Relaxed));
+    let room_for_new = |held: usize| match super::lock(&state.growth).admit_new(endpoint_id, held, limit) {
+        Admission::Admit => true,
+        Admission::Refuse { log } => {
+            if log {
+                ast_warning!(
+                    "endpoint '{endpoint_id}' holds {held} mailboxes, its limit \
+                     (max_mailboxes_per_endpoint = {} in res_mwi_hub.conf): NOTIFYs for new accounts \
+                     ({mailbox} first) are refused with {} until it holds fewer; its mailboxes keep \
+                     updating. Logged once until then; 'mwi show status' counts the refusals",
+                    limit.0,
+                    growth::REFUSED_STATUS
+                );
+            }
+            false
+        }
+    };
+    let result = store.update_from_endpoint(&mailbox, endpoint_id, room_for_new, |current| {
         let counts = counts_for(&summary, current);
         #[cfg(feature = "test-hooks")]
         {
@@ -128,7 +147,7 @@ fn answer(
         super::lock(&state.latest).admit(mailbox.as_str(), arrival).then_some(counts)
     });
     match result {
-        Ok(Some(outcome)) => {
+        Ok(EndpointUpdate::Stored(outcome)) => {
             if crate::host::log::debug_enabled(1) {
                 let what = match outcome {
                     UpdateOutcome::Unchanged => "unchanged",
@@ -138,7 +157,11 @@ fn answer(
             }
             (200, None)
         }
-        Ok(None) => {
+        Ok(EndpointUpdate::NoRoom) => {
+            ast_debug!(1, "incoming MWI from endpoint '{endpoint_id}' for {mailbox}: refused, no room for a new mailbox");
+            (growth::REFUSED_STATUS, Some(growth::REFUSED_REASON.into()))
+        }
+        Ok(EndpointUpdate::Superseded) => {
             ast_debug!(
                 1,
                 "incoming MWI from endpoint '{endpoint_id}' for {mailbox}: superseded by a later NOTIFY"
@@ -146,7 +169,7 @@ fn answer(
             (200, None)
         }
         Err(e) => {
-            ast_error!("incoming MWI from endpoint '{endpoint_id}' for {mailbox} not stored: {e}");
+            ast_debug!(1, "incoming MWI from endpoint '{endpoint_id}' for {mailbox} not stored: {e}");
             (500, Some("Mailbox store unavailable".into()))
         }
     }

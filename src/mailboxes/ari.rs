@@ -7,7 +7,7 @@ use super::service::{self, MailboxService};
 use crate::domain::ari_mailboxes::{self as rules, AriRefusal};
 use crate::domain::store::Source;
 use crate::host::ari::{AriAnswer, AriRequest, AriResource};
-use crate::host::log::ast_error;
+use crate::host::log::ast_debug;
 
 pub struct Mailboxes;
 
@@ -75,7 +75,8 @@ impl AriResource for Mailboxes {
                 AriAnswer::NoContent
             }
             Err(e) => {
-                ast_error!("ARI update of mailbox {key} failed, nothing changed: {e}");
+                // The service logged the failure (once per episode).
+                ast_debug!(1, "ARI update of mailbox {key} failed, nothing changed: {e}");
                 internal(rules::UPDATE_FAILED)
             }
         })
@@ -93,7 +94,7 @@ impl AriResource for Mailboxes {
             }
             Ok(None) => refused(AriRefusal::NotFound(rules::DELETE_MISSING)),
             Err(e) => {
-                ast_error!("ARI delete of mailbox {key} failed, nothing changed: {e}");
+                ast_debug!(1, "ARI delete of mailbox {key} failed, nothing changed: {e}");
                 // The original's reason phrase, typo included (clients may match it).
                 AriAnswer::Error {
                     code: 500,

@@ -60,14 +60,14 @@ pub static COMMANDS: [CliCommand; 8] = [
     CliCommand {
         command: c"mwi show status",
         summary: c"Show res_mwi_hub's status",
-        usage: c"Usage: mwi show status\n       The first screen to check: versions, the store file and its size, mailboxes\n       stored and watched, the publish queue, how far the republish at load got, how\n       long publishing was held back while Asterisk was overloaded, incoming NOTIFYs\n       taken and refused since load, outbound subscriptions by state, who is the\n       voicemail provider, and whether ARI /mailboxes is served.\n",
+        usage: c"Usage: mwi show status\n       The first screen to check: versions, the store file and its size, mailboxes\n       stored and watched, the publish queue, how far the republish at load got, how\n       long publishing was held back while Asterisk was overloaded, whether the store\n       can write (and how many updates were refused since it could not), incoming\n       NOTIFYs taken and refused since load, the mailboxes each endpoint's NOTIFYs\n       hold against max_mailboxes_per_endpoint, outbound subscriptions by state, who is the\n       voicemail provider, and whether ARI /mailboxes is served.\n",
         run: status,
         complete: None,
     },
 ];
 
 fn status(call: &CliCall) -> CliOutcome {
-    use crate::domain::status::{format_status, StatusFacts, StoreFile};
+    use crate::domain::status::{format_status, StatusFacts, StoreFile, WriteFailure};
     let Some(s) = service::current() else { return no_service(call) };
     let (pacing, watched_queues) = s.pacing().stats();
     let path = s.store_path();
@@ -76,12 +76,19 @@ fn status(call: &CliCall) -> CliOutcome {
         asterisk_version: crate::host::module::asterisk_version(),
         store: StoreFile { bytes: store_bytes(&path), path: path.display().to_string() },
         stored: s.len(),
+        write_failure: s.write_failure().map(|f| WriteFailure {
+            for_: std::time::Duration::from_millis((service::now_ms() - f.since_ms).max(0) as u64),
+            refused: f.refused,
+            error: f.error,
+        }),
         watched_mailboxes: s.watched_count(),
         queued: s.queued(),
         republish: s.republish_progress().report(),
         pacing,
         watched_queues,
         notifies: crate::incoming::notify_counts().ok_or("res_pjsip was not loaded when res_mwi_hub loaded"),
+        endpoints: crate::incoming::endpoint_growth(s.mailboxes_by_endpoint())
+            .ok_or("res_pjsip was not loaded when res_mwi_hub loaded"),
         subscriptions: crate::outbound::current()
             .map(|r| r.phase_counts())
             .ok_or("not started: see the log from res_mwi_hub's load"),

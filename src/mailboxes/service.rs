@@ -11,8 +11,10 @@ use regex::Regex;
 
 use super::publishing::{Job, Publishing};
 use crate::domain::counts::MwiCounts;
+use crate::domain::store::health::{Failing, WriteHealth};
 use crate::domain::store::{MailboxKey, MailboxRecord, MailboxStore, Source, StoreError, UpdateOutcome};
 use crate::domain::sync;
+use crate::host::log::{ast_debug, ast_error, ast_notice};
 use crate::host::module::{Installed, LoadedSlot};
 
 /// The store and its publishing.
@@ -21,6 +23,18 @@ pub struct MailboxService {
     /// Declared after `store`: dropped last, so the queue drains after the last write.
     publishing: Publishing,
     republish: super::republish::Progress,
+    /// Taken under the store lock only.
+    health: Mutex<WriteHealth>,
+}
+
+/// What [`MailboxService::update_from_endpoint`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointUpdate {
+    Stored(UpdateOutcome),
+    /// `decide` said no (a NOTIFY received later already set the mailbox).
+    Superseded,
+    /// A new mailbox, and the endpoint has no room for one: nothing stored.
+    NoRoom,
 }
 
 /// Wall-clock time in unix milliseconds, as the store records it.
@@ -35,6 +49,7 @@ impl MailboxService {
             store: Mutex::new(store),
             publishing: Publishing::start()?,
             republish: super::republish::Progress::default(),
+            health: Mutex::default(),
         })
     }
 
@@ -67,11 +82,67 @@ impl MailboxService {
         source: Source,
     ) -> Result<UpdateOutcome, StoreError> {
         let mut store = self.lock();
-        let outcome = store.update(key, counts, source, now_ms())?;
+        self.store_update(&mut store, key, counts, source)
+    }
+
+    /// Stores and queues one change, under the store lock; keeps the write health.
+    fn store_update(
+        &self,
+        store: &mut MailboxStore,
+        key: &MailboxKey,
+        counts: MwiCounts,
+        source: Source,
+    ) -> Result<UpdateOutcome, StoreError> {
+        let outcome = self.written(store, |s| s.update(key, counts, source, now_ms()))?;
         if !matches!(outcome, UpdateOutcome::Unchanged) {
             self.publishing.push(Job::Change { key: key.clone(), counts });
         }
         Ok(outcome)
+    }
+
+    /// Runs one store operation and keeps the write health: the first failed write of an
+    /// episode logs an ERROR (later ones only a debug line), the first committed write after
+    /// it a NOTICE. Callers answer each failure themselves (AMI Error, SIP 500, ARI 500).
+    fn written<R>(
+        &self,
+        store: &mut MailboxStore,
+        op: impl FnOnce(&mut MailboxStore) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let writes = store.committed_writes();
+        let result = op(store);
+        let mut health = sync::lock(&self.health);
+        match &result {
+            Err(e @ StoreError::Write { .. }) => {
+                if health.failed(now_ms(), || e.to_string()) {
+                    ast_error!(
+                        "{e}. Until the store can write again, updates are refused (AMI Error, SIP 500, \
+                         ARI 500, CLI error) and nothing unstored is published; this is logged once, \
+                         'mwi show status' shows the count"
+                    );
+                } else {
+                    ast_debug!(1, "store write refused again: {e}");
+                }
+            }
+            Ok(_) if store.committed_writes() > writes => {
+                if let Some(f) = health.wrote() {
+                    ast_notice!(
+                        "the mailbox store {} writes again; {} update{} refused in the {:.1} s it could not",
+                        store.path().display(),
+                        f.refused,
+                        if f.refused == 1 { " was" } else { "s were" },
+                        (now_ms() - f.since_ms).max(0) as f64 / 1000.0
+                    );
+                }
+            }
+            _ => {}
+        }
+        result
+    }
+
+    /// The running episode of failing writes, if any (`mwi show status`).
+    pub fn write_failure(&self) -> Option<Failing> {
+        let _store = self.lock();
+        sync::lock(&self.health).failing().cloned()
     }
 
     /// Sets a mailbox's counts to what `decide` makes of its current ones, all under the store
@@ -87,11 +158,35 @@ impl MailboxService {
         let Some(counts) = decide(store.get(key).map(|r| r.counts)) else {
             return Ok(None);
         };
-        let outcome = store.update(key, counts, source, now_ms())?;
-        if !matches!(outcome, UpdateOutcome::Unchanged) {
-            self.publishing.push(Job::Change { key: key.clone(), counts });
+        self.store_update(&mut store, key, counts, source).map(Some)
+    }
+
+    /// [`Self::update_with`] for a NOTIFY from `endpoint`: a mailbox not stored yet is created
+    /// only if `room_for_new` says yes, given how many mailboxes the endpoint holds (see
+    /// `domain::incoming::growth`). Decided under the store lock, so concurrent NOTIFYs cannot
+    /// all pass the check at once.
+    pub fn update_from_endpoint(
+        &self,
+        key: &MailboxKey,
+        endpoint: &str,
+        room_for_new: impl FnOnce(usize) -> bool,
+        decide: impl FnOnce(Option<MwiCounts>) -> Option<MwiCounts>,
+    ) -> Result<EndpointUpdate, StoreError> {
+        let mut store = self.lock();
+        let current = store.get(key).map(|r| r.counts);
+        if current.is_none() && !room_for_new(store.endpoint_mailboxes(endpoint)) {
+            return Ok(EndpointUpdate::NoRoom);
         }
-        Ok(Some(outcome))
+        let Some(counts) = decide(current) else {
+            return Ok(EndpointUpdate::Superseded);
+        };
+        let source = Source::Notify { endpoint: endpoint.to_owned() };
+        self.store_update(&mut store, key, counts, source).map(EndpointUpdate::Stored)
+    }
+
+    /// How many mailboxes each endpoint's NOTIFYs hold, for those that hold any.
+    pub fn mailboxes_by_endpoint(&self) -> Vec<(String, usize)> {
+        self.lock().mailboxes_by_endpoint()
     }
 
     pub fn get(&self, key: &MailboxKey) -> Option<MailboxRecord> {
@@ -116,7 +211,7 @@ impl MailboxService {
     /// Deletes one mailbox (lamp off, cache entry cleared); None when it did not exist.
     pub fn delete(&self, key: &MailboxKey) -> Result<Option<MailboxRecord>, StoreError> {
         let mut store = self.lock();
-        let removed = store.delete(key)?;
+        let removed = self.written(&mut store, |s| s.delete(key))?;
         if removed.is_some() {
             self.publishing.push(Job::Retract { key: key.clone() });
         }
@@ -125,14 +220,14 @@ impl MailboxService {
 
     pub fn delete_matching(&self, re: &Regex) -> Result<Vec<MailboxRecord>, StoreError> {
         let mut store = self.lock();
-        let removed = store.delete_matching(re)?;
+        let removed = self.written(&mut store, |s| s.delete_matching(re))?;
         removed.iter().for_each(|r| self.publishing.push(Job::Retract { key: r.key.clone() }));
         Ok(removed)
     }
 
     pub fn delete_all(&self) -> Result<Vec<MailboxRecord>, StoreError> {
         let mut store = self.lock();
-        let removed = store.delete_all()?;
+        let removed = self.written(&mut store, |s| s.delete_all())?;
         removed.iter().for_each(|r| self.publishing.push(Job::Retract { key: r.key.clone() }));
         Ok(removed)
     }

@@ -259,7 +259,8 @@ impl Subscription {
                 inner.counts = summary.counts(MessageClass::Voice);
                 inner.last_notify = Some(now);
             }
-            Err(e) => ast_warning!("MWI subscription '{}': counts not stored: {e}", self.name()),
+            // The service logged the failure (once per episode).
+            Err(e) => ast_debug!(1, "MWI subscription '{}': counts not stored: {e}", self.name()),
         }
     }
 

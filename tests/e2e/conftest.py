@@ -543,3 +543,8 @@ def counts_shown(out):
     found = {k: int(v) for k, v in re.findall(r"^\s*(New|Old|Urgent):\s+(-?\d+)", out, re.M)}
     assert set(found) == {"New", "Old", "Urgent"}, out
     return found["New"], found["Old"], found["Urgent"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "res_mwi_hub_conf(text): res_mwi_hub.conf while the test's Asterisk runs "
+                                       "(read by the fixtures that start one, e.g. test_disk_faults.faulty_disk)")

@@ -6,8 +6,10 @@
 //! - [`request`]: what of the request (Event, Content-Type, Request-URI) decides that it is ours.
 //! - [`arrival`]: receive order, so an older NOTIFY never overwrites a newer one.
 //! - [`retransmissions`]: a resent NOTIFY is answered again but not published again.
+//! - [`growth`]: how many mailboxes one endpoint may create.
 
 pub mod arrival;
+pub mod growth;
 pub mod mapping;
 pub mod request;
 pub mod retransmissions;

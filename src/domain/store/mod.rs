@@ -11,6 +11,7 @@
 //! behind one lock, and it must be the only writer of its file (another process writing to it
 //! would not be seen by the index).
 
+pub mod health;
 mod import;
 mod key;
 mod source;
@@ -25,7 +26,7 @@ pub use source::{Source, SourceError};
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -265,6 +266,9 @@ struct LoadStats {
 /// # Invariants
 /// - `index` holds exactly the rows of the file's `mailboxes` table: every change is committed
 ///   to the file first and applied to `index` only once the commit succeeded.
+/// - `by_endpoint` counts, per endpoint, the records of `index` whose source is a NOTIFY from
+///   it (what bounds one peer's growth, see `crate::domain::incoming::growth`); endpoints with
+///   none are absent.
 /// - `index` is a `BTreeSet` ordered by key: lookups are O(log n), `list` walks it in id order
 ///   without sorting (a million ids need no 100 ms sort per `mwi list`), a filtered list costs
 ///   one regex match per id, which an unanchored `like` needs anyway, and the set is built in
@@ -272,6 +276,7 @@ struct LoadStats {
 pub struct MailboxStore {
     conn: Connection,
     index: BTreeSet<Entry>,
+    by_endpoint: HashMap<String, usize>,
     path: PathBuf,
     durability: Durability,
     committed_writes: u64,
@@ -340,7 +345,15 @@ impl MailboxStore {
         let (entries, stats) = load(&conn, path)?;
         // Rows come sorted: `from_iter` detects the single run and bulk-builds in O(n).
         let index: BTreeSet<Entry> = entries.into_iter().collect();
-        let store = Self { conn, index, path: path.to_owned(), durability, committed_writes: 0 };
+        let mut store = Self {
+            conn,
+            index,
+            by_endpoint: HashMap::new(),
+            path: path.to_owned(),
+            durability,
+            committed_writes: 0,
+        };
+        store.recount_endpoints();
         Ok((store, stats))
     }
 
@@ -394,7 +407,16 @@ impl MailboxStore {
         };
         write().map_err(|e| self.write_error("update", e))?;
         self.committed_writes += 1;
-        self.index.replace(Entry(MailboxRecord { key: key.clone(), counts, source, updated_at_ms: now_ms }));
+        self.count_in(&source);
+        let replaced = self.index.replace(Entry(MailboxRecord {
+            key: key.clone(),
+            counts,
+            source,
+            updated_at_ms: now_ms,
+        }));
+        if let Some(old) = replaced {
+            self.count_out(&old.0.source);
+        }
         Ok(match previous {
             None => UpdateOutcome::Created,
             Some(previous) => UpdateOutcome::Changed { previous },
@@ -435,7 +457,11 @@ impl MailboxStore {
             || -> rusqlite::Result<usize> { self.conn.prepare_cached(DELETE_SQL)?.execute([key.as_str()]) };
         write().map_err(|e| self.write_error("delete", e))?;
         self.committed_writes += 1;
-        Ok(self.index.take(key.as_str()).map(|e| e.0))
+        let removed = self.index.take(key.as_str()).map(|e| e.0);
+        if let Some(r) = &removed {
+            self.count_out(&r.source);
+        }
+        Ok(removed)
     }
 
     /// Removes every mailbox in one transaction; the removed records, sorted by id, so the caller
@@ -446,6 +472,7 @@ impl MailboxStore {
         }
         self.conn.execute(DELETE_ALL_SQL, []).map_err(|e| self.write_error("delete all", e))?;
         self.committed_writes += 1;
+        self.by_endpoint.clear();
         Ok(std::mem::take(&mut self.index).into_iter().map(|e| e.0).collect())
     }
 
@@ -470,9 +497,13 @@ impl MailboxStore {
         write().map_err(|e| self.write_error("delete matching", e))?;
         self.committed_writes += 1;
         if matched.len() == self.index.len() {
+            self.by_endpoint.clear();
             return Ok(std::mem::take(&mut self.index).into_iter().map(|e| e.0).collect());
         }
-        Ok(matched.iter().filter_map(|key| self.index.take(key.as_str())).map(|e| e.0).collect())
+        let removed: Vec<MailboxRecord> =
+            matched.iter().filter_map(|key| self.index.take(key.as_str())).map(|e| e.0).collect();
+        removed.iter().for_each(|r| self.count_out(&r.source));
+        Ok(removed)
     }
 
     /// Adds, in one transaction, the records whose key is not stored yet (the first of duplicate
@@ -510,6 +541,7 @@ impl MailboxStore {
         }
         self.committed_writes += 1;
         let count = added.len();
+        added.iter().for_each(|r| self.count_in(&r.source));
         self.index.extend(added.into_iter().map(Entry));
         Ok(count)
     }
@@ -529,6 +561,50 @@ impl MailboxStore {
         write().map_err(|e| self.write_error("set meta", e))?;
         self.committed_writes += 1;
         Ok(())
+    }
+
+    /// How many stored mailboxes a NOTIFY from `endpoint` set last.
+    pub fn endpoint_mailboxes(&self, endpoint: &str) -> usize {
+        self.by_endpoint.get(endpoint).copied().unwrap_or(0)
+    }
+
+    /// [`Self::endpoint_mailboxes`] of every endpoint that has any, sorted by endpoint.
+    pub fn mailboxes_by_endpoint(&self) -> Vec<(String, usize)> {
+        let mut all: Vec<(String, usize)> = self.by_endpoint.iter().map(|(e, n)| (e.clone(), *n)).collect();
+        all.sort_unstable();
+        all
+    }
+
+    fn recount_endpoints(&mut self) {
+        let mut by_endpoint = HashMap::new();
+        for e in &self.index {
+            if let Source::Notify { endpoint } = &e.0.source {
+                *by_endpoint.entry(endpoint.clone()).or_insert(0) += 1;
+            }
+        }
+        self.by_endpoint = by_endpoint;
+    }
+
+    fn count_in(&mut self, source: &Source) {
+        if let Source::Notify { endpoint } = source {
+            match self.by_endpoint.get_mut(endpoint) {
+                Some(n) => *n += 1,
+                None => {
+                    self.by_endpoint.insert(endpoint.clone(), 1);
+                }
+            }
+        }
+    }
+
+    fn count_out(&mut self, source: &Source) {
+        if let Source::Notify { endpoint } = source {
+            if let Some(n) = self.by_endpoint.get_mut(endpoint) {
+                *n -= 1;
+                if *n == 0 {
+                    self.by_endpoint.remove(endpoint);
+                }
+            }
+        }
     }
 
     fn write_error(&self, action: &'static str, source: rusqlite::Error) -> StoreError {

@@ -556,3 +556,49 @@ fn update_costs() {
         );
     }
 }
+
+#[test]
+fn counts_each_endpoints_mailboxes_through_every_change() {
+    let dir = TestDir::new("by_endpoint");
+    let trunk = || Source::Notify { endpoint: "trunk".into() };
+    let other = || Source::Notify { endpoint: "other".into() };
+    let mut store = open(&dir);
+    for i in 0..5 {
+        store.update(&key(&format!("{i}@t")), counts(1, 0, 0), trunk(), 1).unwrap();
+    }
+    store.update(&key("9@o"), counts(1, 0, 0), other(), 1).unwrap();
+    store.update(&key("ami@x"), counts(1, 0, 0), Source::Ami, 1).unwrap();
+    assert_eq!(store.endpoint_mailboxes("trunk"), 5);
+    assert_eq!(store.mailboxes_by_endpoint(), [("other".to_owned(), 1), ("trunk".to_owned(), 5)]);
+
+    // An unchanged update keeps the source; a changed one moves the mailbox to its new source.
+    store.update(&key("0@t"), counts(1, 0, 0), Source::Ami, 2).unwrap();
+    assert_eq!(store.endpoint_mailboxes("trunk"), 5);
+    store.update(&key("0@t"), counts(2, 0, 0), Source::Ami, 2).unwrap();
+    store.update(&key("ami@x"), counts(2, 0, 0), trunk(), 2).unwrap();
+    store.update(&key("1@t"), counts(2, 0, 0), other(), 2).unwrap();
+    assert_eq!(store.endpoint_mailboxes("trunk"), 4);
+    assert_eq!(store.endpoint_mailboxes("other"), 2);
+
+    store.delete(&key("2@t")).unwrap();
+    store.delete_matching(&Regex::new("^3@").unwrap()).unwrap();
+    store.import([record("imp@t", 1, trunk(), 3), record("4@t", 1, Source::Import, 3)]).unwrap();
+    assert_eq!(store.endpoint_mailboxes("trunk"), 3, "{:?}", store.mailboxes_by_endpoint());
+
+    // Reopened, the counts come from the rows.
+    let expected = store.mailboxes_by_endpoint();
+    drop(store);
+    let mut store = open(&dir);
+    assert_eq!(store.mailboxes_by_endpoint(), expected);
+
+    // A failed write counts nothing.
+    let locker = lock_out(&dir, &mut store);
+    assert!(store.update(&key("new@t"), counts(1, 0, 0), trunk(), 4).is_err());
+    assert!(store.delete(&key("4@t")).is_err());
+    assert_eq!(store.mailboxes_by_endpoint(), expected);
+    drop(locker);
+
+    store.delete_all().unwrap();
+    assert!(store.mailboxes_by_endpoint().is_empty());
+    assert_eq!(store.endpoint_mailboxes("trunk"), 0);
+}
