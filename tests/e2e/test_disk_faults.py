@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SANDBOX, Ami, LogWatch, mwi_state, send_notify, stored_counts
+from test_ari_mailboxes import ari
 
 FAULT_DIR = "/var/lib/asterisk-faultfs"   # inside the sandbox
 MOUNT = SANDBOX / FAULT_DIR.lstrip("/")
@@ -127,6 +128,11 @@ def assert_refused_while_failing(hub, ami, acked):
                         "Voice-Message: 4/0"]) == (500, STORE_ERROR)
     assert "could not save" in hub.cli("mwi update mailbox m1@faults 77 0")
     assert ami.action("MWIDelete", Mailbox="m2@faults")["Response"] == "Error"
+    hub.wait_cli("mwi show status", "ARI:                 /ari/mailboxes served by res_mwi_hub")
+    status, answer = ari("PUT", "/mailboxes/m4@faults", {"newMessages": 50})
+    assert status == 500, (status, answer)
+    assert stored_counts(hub, "m2@faults") == (acked["m2@faults"], 0, 0), "a refused delete deleted"
+    assert stored_counts(hub, "m4@faults") == (acked["m4@faults"], 0, 0)
     assert stored_counts(hub, "m0@faults") == (acked["m0@faults"], 0, 0)
     assert mwi_state(hub, "m0@faults") == (acked["m0@faults"], 0, 0), "an unstored update was published"
     for id in ("brand-new@faults", "faultacc@remote"):
