@@ -5,6 +5,8 @@
 #   make stop       stop the sandbox Asterisk
 #   make bench      benchmarks, printed as ratios against baselines measured in the same run (and
 #                   against res_mwi_external, built from Debian's source package for it)
+#   make soak       SOAK_CYCLES (1,000) module unload/load cycles under AMI, NOTIFY and subscription
+#                   traffic; fails on a crash, a lost acknowledged update or published != stored
 #   make deb        build target/deb/res-mwi-hub_<version>_amd64.deb (module, XML docs, sample
 #                   configuration as a conffile, README); install it with dpkg -i
 #   make install    copy res_mwi_hub.so into the local Asterisk's modules directory, its XML docs
@@ -21,7 +23,7 @@ ASTERISK := tests/sandbox/asterisk.sh
 # Debian packages the build and the tests need (Debian 12 host).
 HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make openssl lintian e2fsprogs
 
-.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e test run stop bench install deb clean
+.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e soak test run stop bench install deb clean
 
 all: build
 
@@ -74,6 +76,11 @@ e2e: build test-build sandbox deb
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/e2e
 
 test: deps lint unit fuzz conformance e2e
+
+# Not part of test: 1,000 cycles take minutes (see tests/soak/soak.py for what is checked).
+SOAK_CYCLES ?= 1000
+soak: build sandbox
+	MODULE=$(abspath $(MODULE)) SOAK_CYCLES=$(SOAK_CYCLES) $(PYTHON) tests/soak/soak.py
 
 run: build sandbox
 	$(ASTERISK) stop
