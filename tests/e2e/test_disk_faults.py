@@ -140,6 +140,15 @@ def assert_refused_while_failing(hub, ami, acked):
     assert hub.module_status() == "Running"
 
 
+def store_five(ami):
+    """m0..m4@faults stored with 1..5 new; what was acknowledged."""
+    acked = {}
+    for i in range(5):
+        assert update(ami, f"m{i}@faults", i + 1)["Response"] == "Success"
+        acked[f"m{i}@faults"] = i + 1
+    return acked
+
+
 def assert_store_holds(hub, acked):
     for id, new in acked.items():
         assert stored_counts(hub, id) == (new, 0, 0), id
@@ -151,10 +160,7 @@ def test_a_full_disk_refuses_updates_logs_once_and_recovers(faulty_disk):
     pid = hub.pid()
     ami = Ami()
     try:
-        acked = {}
-        for i in range(5):
-            assert update(ami, f"m{i}@faults", i + 1)["Response"] == "Success"
-            acked[f"m{i}@faults"] = i + 1
+        acked = store_five(ami)
         log = LogWatch()
         filler = fill(MOUNT)
         # New mailboxes until the store runs out of room (what fits in pages and log space it
@@ -229,10 +235,7 @@ def test_a_read_only_filesystem_refuses_updates_and_recovers_after_repair(faulty
     pid = hub.pid()
     ami = Ami()
     try:
-        acked = {}
-        for i in range(5):
-            assert update(ami, f"m{i}@faults", i + 1)["Response"] == "Success"
-            acked[f"m{i}@faults"] = i + 1
+        acked = store_five(ami)
         log = LogWatch()
         # What ext4 does on an I/O error with errors=remount-ro: read-only at once, files open.
         Path(f"/sys/fs/ext4/{loop_device()}/trigger_fs_error").write_text("1\n")
