@@ -87,8 +87,8 @@ install)
 start)
     ensure_mounts
     if pid_of >/dev/null; then echo "already running"; exit 0; fi
-    chroot "$SANDBOX" sh -c 'mkdir -p "$1" "$2" "$3"; rm -f "$1/asterisk.ctl" "$1/asterisk.pid"' \
-        sh "$rundir" "$logdir" "$libdir"
+    chroot "$SANDBOX" sh -c 'mkdir -p "$@"; rm -f "$1/asterisk.ctl" "$1/asterisk.pid"' \
+        sh "$rundir" "$logdir" "$libdir" "/var/spool/asterisk$suffix" "/var/cache/asterisk$suffix"
     : > "$log"
     # -f: foreground without console; detached into its own session so the caller can exit.
     # A shell waits for it and records when it started and how it ended (chroot execs
