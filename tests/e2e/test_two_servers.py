@@ -62,7 +62,7 @@ event = asterisk-mwi
 transport = transport-udp
 @mailbox_state_filter = @twoserver$
 
-; A phone watching a mailbox that server B's trunk feeds (sipp on 127.0.0.3:5080).
+; Phones watching mailboxes that server B's trunk feeds (sipp on 127.0.0.3:5080, 5086).
 [phone2200]
 type = endpoint
 context = default
@@ -72,6 +72,18 @@ aors = phone2200
 mailboxes = 2200@twoserver
 
 [phone2200]
+type = aor
+max_contacts = 1
+
+[phone2201]
+type = endpoint
+context = default
+disallow = all
+allow = ulaw
+aors = phone2201
+mailboxes = 2201@twoserver
+
+[phone2201]
 type = aor
 max_contacts = 1
 """
@@ -288,3 +300,25 @@ def test_delete_on_a_turns_lamp_on_b_off(servers, phone_b):
     servers.settle(log_a, log_b)
     assert [(p["new"], p["old"]) for p in publishes_of(log_b, "Received", "2300@twoserver")] == [(6, 1), (0, 0)]
     assert publishes_of(log_a, "Received", "2300@twoserver") == []
+
+
+def test_delete_on_b_turns_lamp_on_a_off(servers):
+    """The other way round, for a mailbox B's trunk fed: B's delete reaches A as 0/0."""
+    phone_a = Phone("phone2201", port=5086)
+    try:
+        log_a, log_b = servers.watches()
+        status = send_notify(["Messages-Waiting: yes", "Message-Account: sip:2201@vm.example",
+                              "Voice-Message: 7/0"], user="2201", server=B_SIP)
+        assert status == (200, "OK"), status
+        phone_a.wait_for_notify("Messages-Waiting: yes", "Voice-Message: 7/0")
+        r = servers.ami_b.action("MWIDelete", Mailbox="2201@twoserver")
+        assert r["Response"] == "Success", r
+        phone_a.wait_for_notify("Messages-Waiting: no", "Voice-Message: 0/0")
+        assert stored_counts(servers.b, "2201@twoserver") is None
+        wait_state(servers.b, "2201@twoserver", {})
+        wait_state(servers.a, "2201@twoserver", {B_EID: (0, 0)})
+        servers.settle(log_a, log_b)
+        assert [(p["new"], p["old"]) for p in publishes_of(log_a, "Received", "2201@twoserver")] == [(7, 0), (0, 0)]
+        assert publishes_of(log_b, "Received", "2201@twoserver") == []
+    finally:
+        phone_a.close()
