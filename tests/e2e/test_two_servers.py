@@ -8,8 +8,8 @@ Asterisk ignores every SIP message until it is fully booted, and res_pjsip_publi
 asks its peers for their states (a refresh) while it loads, before that. Over UDP the
 requests and their answers are retransmitted until the restarted server takes them; over
 TCP nothing is resent, so the refresh's answer and the states the peer sends back are lost
-(and the peer's outbound-publish waits 32 s for the lost answer before it sends anything
-else). Order does not suffer: an outbound-publish has one PUBLISH in flight at a time.
+(and the restarted server's outbound-publish waits about 30 s for the lost answer before it
+sends anything else). Order does not suffer: an outbound-publish has one PUBLISH in flight at a time.
 A's side of the exchange (A_EXCHANGE) is written into pjsip_two_servers.conf for the time of
 these tests and emptied after, so no other test sees PUBLISHes to a B that is not running.
 
@@ -153,8 +153,9 @@ def publishes_of(log, direction, mailbox):
 
 
 def states_shown(server, mailbox):
-    """{eid: (new, old)} of every cached state of `mailbox` on `server`, per `mwi list states`,
-    which lists every server's, each with its EID ("... (this server)" for the server's own)."""
+    """{eid: (new, old)} of the state of `mailbox` cached on `server` ({} if none), per `mwi
+    list states`, which shows the EID of the server that published it ("... (this server)" for
+    the server's own). Asterisk keeps one state per mailbox, whichever server's came last."""
     out = server.cli(f"mwi list states like ^{re.escape(mailbox)}$")
     return {m.group(3).strip(): (int(m.group(1)), int(m.group(2)))
             for m in re.finditer(rf"^{re.escape(mailbox)}\s+(\d+)\s+(\d+)\s+\d+\s+(.+)$", out, re.M)}
