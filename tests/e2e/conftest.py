@@ -29,13 +29,21 @@ WAIT = 30.0
 
 
 class Asterisk:
-    """The sandbox Asterisk process and its CLI."""
+    """The sandbox Asterisk process and its CLI; instance="b" is the two-server tests' second
+    Asterisk in the same sandbox (its own configuration, ports, EID, state and logs)."""
+
+    def __init__(self, instance=None):
+        self.instance = instance
+        suffix = f"-{instance}" if instance else ""
+        self.full_log = SANDBOX / f"var/log/asterisk{suffix}/full"
+        self.asterisk = ["/usr/sbin/asterisk"] + (["-C", f"/etc/asterisk{suffix}/asterisk.conf"] if instance else [])
 
     def control(self, *args):
-        return subprocess.run([str(CONTROL), *args], check=True, capture_output=True, text=True).stdout
+        env = dict(os.environ, INSTANCE=self.instance or "")
+        return subprocess.run([str(CONTROL), *args], check=True, capture_output=True, text=True, env=env).stdout
 
     def cli(self, command, timeout=30):
-        res = subprocess.run(["chroot", str(SANDBOX), "/usr/sbin/asterisk", "-rx", command],
+        res = subprocess.run(["chroot", str(SANDBOX), *self.asterisk, "-rx", command],
                              capture_output=True, text=True, timeout=timeout)
         return res.stdout + res.stderr
 
@@ -171,13 +179,14 @@ def core_files():
 
 
 class LogWatch:
-    """The lines the Asterisk log gains from now on."""
+    """The lines the Asterisk log (`log`: another instance's full log) gains from now on."""
 
-    def __init__(self):
-        self.offset = FULL_LOG.stat().st_size if FULL_LOG.exists() else 0
+    def __init__(self, log=FULL_LOG):
+        self.log = log
+        self.offset = log.stat().st_size if log.exists() else 0
 
     def text(self):
-        with open(FULL_LOG, "rb") as f:
+        with open(self.log, "rb") as f:
             f.seek(self.offset)
             return f.read().decode("utf-8", "replace")
 
@@ -331,16 +340,16 @@ def sipp(scenario, *args, calls=1, rate=None, timeout=30, background=False, sour
 
 class Phone:
     """A sipp phone registered as `endpoint` (phone1000: mailboxes=1000@default; phone1001 and
-    phone1002: 1001@remote and 1002@remote) from 127.0.0.3:`port`, recording every NOTIFY
-    Asterisk sends it."""
+    phone1002: 1001@remote and 1002@remote) from 127.0.0.3:`port` with the Asterisk at
+    `server`, recording every NOTIFY that Asterisk sends it."""
 
-    def __init__(self, endpoint="phone1000", port=5062):
+    def __init__(self, endpoint="phone1000", port=5062, server="127.0.0.1:5060"):
         self.log = Path(f"/tmp/res_mwi_hub_phone_messages_{endpoint}.log")
         self.log.unlink(missing_ok=True)
         # A phone left by an interrupted run would hold the port.
         subprocess.run(["pkill", "-9", "-f", f"phone_notify_uas.xml -i 127.0.0.3 -p {port}"], check=False)
         res = subprocess.run(
-            ["sipp", "127.0.0.1:5060", "-sf", str(SIPP_DIR / "phone_register.xml"), "-i", "127.0.0.3",
+            ["sipp", server, "-sf", str(SIPP_DIR / "phone_register.xml"), "-i", "127.0.0.3",
              "-p", str(port), "-s", endpoint, "-m", "1", "-nostdin", "-timeout", "10s"],
             capture_output=True, text=True, timeout=20)
         assert res.returncode == 0, res.stdout + res.stderr
@@ -485,9 +494,9 @@ Max-Forwards: 70
 
 
 def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
-                content_type="application/simple-message-summary", call_id=None):
+                content_type="application/simple-message-summary", call_id=None, server="127.0.0.1:5060"):
     """Sends one NOTIFY whose body is `lines`, each ended by CRLF (sipp trims blank lines at the
-    end); a line may hold bare CRs.
+    end), to the Asterisk at `server`; a line may hold bare CRs.
     The body goes through an injection file, so sipp sends its bytes exactly. The same
     `call_id` twice makes the second a retransmission of the first. Returns the answer as
     (status, reason)."""
@@ -522,7 +531,7 @@ def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
     log = work / "messages.log"
     log.unlink(missing_ok=True)
     res = subprocess.run(
-        ["sipp", "127.0.0.1:5060", "-sf", str(work / "notify.xml"), "-inf", str(work / "notify.csv"),
+        ["sipp", server, "-sf", str(work / "notify.xml"), "-inf", str(work / "notify.csv"),
          "-i", source, "-p", "0", "-m", "1", "-nostdin", "-timeout", "10s", "-cid_str", call_id,
          "-trace_msg", "-message_file", str(log)],
         capture_output=True, text=True, timeout=30)

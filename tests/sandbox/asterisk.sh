@@ -10,12 +10,26 @@
 #                                  signal N, as the shell reports it); pids get reused
 #   asterisk.sh wait               wait until FullyBooted
 #   asterisk.sh cli COMMAND...     run a CLI command (asterisk -rx), print its output
+# INSTANCE=b selects the second Asterisk of the two-server tests: same chroot, modules and
+# data, its own configuration (tests/sandbox/etc-b over etc), ports, EID and state, under
+# /etc/asterisk-b, /var/lib/asterisk-b, /var/log/asterisk-b, /var/run/asterisk-b. Unset: the
+# usual one.
 set -euo pipefail
 SANDBOX=${SANDBOX:-/var/cache/res_mwi_hub/sandbox}
 here=$(cd "$(dirname "$0")" && pwd)
 moddir=/usr/lib/x86_64-linux-gnu/asterisk/modules
-log="$SANDBOX/var/log/asterisk/console.out"
-exits="$SANDBOX/var/log/asterisk/exits"
+case "${INSTANCE:-}" in
+"") suffix=""; own_confs=(); asterisk=(/usr/sbin/asterisk) ;;
+b) suffix="-b"; own_confs=("$here"/etc-b/*.conf)
+   asterisk=(/usr/sbin/asterisk -C /etc/asterisk-b/asterisk.conf) ;;
+*) echo "unknown INSTANCE ${INSTANCE}" >&2; exit 2 ;;
+esac
+etcdir=/etc/asterisk$suffix
+libdir=/var/lib/asterisk$suffix
+rundir=/var/run/asterisk$suffix
+logdir=/var/log/asterisk$suffix
+log="$SANDBOX$logdir/console.out"
+exits="$SANDBOX$logdir/exits"
 # Third-party XML docs, read at Asterisk's start: Debian's Asterisk (an xmldoc build) does not
 # register pjsip.conf's mwi-subscription type without ours.
 docdir=/usr/share/asterisk/documentation/thirdparty
@@ -26,20 +40,22 @@ ensure_mounts() {
 
 # Paths inside the chroot go through chroot itself: /var/run there is an absolute symlink.
 pid_of() {
-    local p; p=$(chroot "$SANDBOX" cat /var/run/asterisk/asterisk.pid 2>/dev/null) || return 1
+    local p; p=$(chroot "$SANDBOX" cat "$rundir/asterisk.pid" 2>/dev/null) || return 1
     [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ "$(readlink "/proc/$p/root")" = "$(readlink -f "$SANDBOX")" ] || return 1
     echo "$p"
 }
 
 cli() {
-    chroot "$SANDBOX" /usr/sbin/asterisk -rx "$*"
+    chroot "$SANDBOX" "${asterisk[@]}" -rx "$*"
 }
 
 case "${1:-}" in
 configure)
-    rm -rf "$SANDBOX/etc/asterisk"
-    cp -a "$SANDBOX/etc/asterisk.dist" "$SANDBOX/etc/asterisk"
-    cp "$here"/etc/*.conf "$SANDBOX/etc/asterisk/"
+    rm -rf "$SANDBOX$etcdir"
+    cp -a "$SANDBOX/etc/asterisk.dist" "$SANDBOX$etcdir"
+    cp "$here"/etc/*.conf "$SANDBOX$etcdir/"
+    # Instance b's own files replace the shared test configuration's.
+    [ ${#own_confs[@]} -eq 0 ] || cp "${own_confs[@]}" "$SANDBOX$etcdir/"
     # A self-signed certificate for the TLS transport (made once per sandbox).
     keys="$SANDBOX/etc/asterisk.keys"
     if [ ! -f "$keys/res_mwi_hub-test.crt" ]; then
@@ -47,8 +63,8 @@ configure)
         openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=127.0.0.1 \
             -keyout "$keys/res_mwi_hub-test.key" -out "$keys/res_mwi_hub-test.crt" 2>/dev/null
     fi
-    mkdir -p "$SANDBOX/etc/asterisk/keys"
-    cp "$keys"/res_mwi_hub-test.* "$SANDBOX/etc/asterisk/keys/"
+    mkdir -p "$SANDBOX$etcdir/keys"
+    cp "$keys"/res_mwi_hub-test.* "$SANDBOX$etcdir/keys/"
     "$0" docs
     ;;
 docs)
@@ -59,8 +75,8 @@ docs)
 reset-state)
     # Forget every MWI state a previous run left: our store and res_mwi_external's records.
     "$0" stop
-    rm -f "$SANDBOX"/var/lib/asterisk/res_mwi_hub.sqlite3*
-    chroot "$SANDBOX" sqlite3 /var/lib/asterisk/astdb.sqlite3 \
+    rm -f "$SANDBOX$libdir"/res_mwi_hub.sqlite3*
+    chroot "$SANDBOX" sqlite3 "$libdir/astdb.sqlite3" \
         "DELETE FROM astdb WHERE key LIKE '/mwi_external/%'" 2>/dev/null || true
     ;;
 install)
@@ -71,14 +87,15 @@ install)
 start)
     ensure_mounts
     if pid_of >/dev/null; then echo "already running"; exit 0; fi
-    chroot "$SANDBOX" sh -c 'mkdir -p /var/run/asterisk /var/log/asterisk; rm -f /var/run/asterisk/asterisk.ctl /var/run/asterisk/asterisk.pid'
+    chroot "$SANDBOX" sh -c 'mkdir -p "$@"; rm -f "$1/asterisk.ctl" "$1/asterisk.pid"' \
+        sh "$rundir" "$logdir" "$libdir" "/var/spool/asterisk$suffix" "/var/cache/asterisk$suffix"
     : > "$log"
     # -f: foreground without console; detached into its own session so the caller can exit.
     # A shell waits for it and records when it started and how it ended (chroot execs
     # Asterisk: $! is its pid). The start line tells a reused pid's exits from this one's.
     # -g: a crash leaves a core file in its working directory, the sandbox root.
-    setsid sh -c 'chroot "$1" /usr/sbin/asterisk -f -vvv -g </dev/null & p=$!; echo "$p started" >>"$2"; wait $p; echo "$p $?" >>"$2"' \
-        sh "$SANDBOX" "$exits" >"$log" 2>&1 &
+    setsid sh -c 's=$1 x=$2; shift 2; chroot "$s" "$@" -f -vvv -g </dev/null & p=$!; echo "$p started" >>"$x"; wait $p; echo "$p $?" >>"$x"' \
+        sh "$SANDBOX" "$exits" "${asterisk[@]}" >"$log" 2>&1 &
     "$0" wait
     ;;
 wait)
@@ -101,5 +118,5 @@ status) if p=$(pid_of); then echo "running (pid $p)"; else echo "stopped"; exit 
 pid) pid_of ;;
 exits) cat "$exits" 2>/dev/null || true ;;
 cli) shift; cli "$@" ;;
-*) sed -n '2,12p' "$0"; exit 2 ;;
+*) sed -n '2,16p' "$0"; exit 2 ;;
 esac
