@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::ao2::Ao2;
 use super::guard;
-use super::log::ast_error;
+use super::log::{ast_error, ast_warning};
 use super::sys;
 
 /// pjsip's priority of res_pjsip's authenticator: a module after it only sees identified,
@@ -246,7 +246,8 @@ impl IncomingRequest<'_> {
             )
         };
         if status_code != 0 {
-            ast_error!("could not send a {status} answer (pjsip status {status_code})");
+            // Mostly a peer whose connection closed meanwhile: its business, not a fault here.
+            ast_warning!("could not send a {status} answer (pjsip status {status_code}; the peer may have closed its connection)");
         }
         self.responded.set(true);
     }

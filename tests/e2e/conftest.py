@@ -500,7 +500,8 @@ def send_notify(lines, user="1001", source="127.0.0.2", event="message-summary",
     The body goes through an injection file, so sipp sends its bytes exactly. The same
     `call_id` twice makes the second a retransmission of the first. Returns the answer as
     (status, reason)."""
-    work = Path("/tmp/res_mwi_hub_notify")
+    # Per process: two test runs on one machine (each with its own sandbox) must not share it.
+    work = Path(f"/tmp/res_mwi_hub_notify-{os.getpid()}")
     work.mkdir(exist_ok=True)
     for line in lines:
         assert ";" not in line and "\n" not in line, line
