@@ -1,6 +1,9 @@
 # res_mwi_hub: build, test against a real Asterisk 22, install.
 #   make            build the module (target/release/libres_mwi_hub.so)
-#   make test       install tools, run unit, fuzz (60 s), conformance and end-to-end tests (what CI runs)
+#   make test       install tools, run unit, fuzz (60 s), conformance and end-to-end tests, then
+#                   memcheck (what CI runs)
+#   make memcheck   the end-to-end tests against AddressSanitizer builds of the module; fails on
+#                   any ASan report that involves our code
 #   make run        build, start the sandbox Asterisk with the module, open its console
 #   make stop       stop the sandbox Asterisk
 #   make bench      benchmarks, printed as ratios against baselines measured in the same run (and
@@ -23,7 +26,7 @@ ASTERISK := tests/sandbox/asterisk.sh
 # Debian packages the build and the tests need (Debian 12 host).
 HOST_PACKAGES := libclang-dev clang debootstrap sip-tester python3-pytest gcc make openssl lintian e2fsprogs
 
-.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e soak test run stop bench install deb clean
+.PHONY: all build test-build deps sandbox lint unit fuzz conformance e2e soak test memcheck-build memcheck run stop bench install deb clean
 
 all: build
 
@@ -75,7 +78,49 @@ e2e: build test-build sandbox deb
 	MODULE=$(abspath $(MODULE)) TEST_MODULE=$(abspath $(TEST_MODULE)) DEB=$(abspath $(DEB)) \
 	    $(PYTHON) -m pytest -v -p no:cacheprovider tests/e2e
 
-test: deps lint unit fuzz conformance e2e
+# memcheck is part of test: it takes about 12 min here (builds up to date, loaded machine;
+# from scratch the two ASan builds add 6 to 10), well inside CI's 90 min with the rest.
+test: deps lint unit fuzz conformance e2e memcheck
+
+# AddressSanitizer builds of the shipped and test-hooks module (release profile, with debuginfo).
+# -Zsanitizer needs a nightly rustc; this machine has only stable, so RUSTC_BOOTSTRAP=1 unlocks
+# it, for this test-only build and never for what ships. --target keeps build scripts and
+# proc-macros uninstrumented; std stays uninstrumented (no build-std): our crate's code and the
+# bundled SQLite (compiled by clang with -fsanitize=address) are what is checked.
+# -Zsanitizer-recover with halt_on_error=0 below: one run reports every error, not the first.
+# A cdylib does not link the ASan runtime: Asterisk is started with clang's runtime of rustc's
+# LLVM major (22) preloaded, from the sandbox (provision.sh installs it).
+ASAN_TARGET := x86_64-unknown-linux-gnu
+ASAN_MODULE := target/asan/$(ASAN_TARGET)/release/libres_mwi_hub.so
+ASAN_TEST_MODULE := target/asan-test-hooks/$(ASAN_TARGET)/release/libres_mwi_hub.so
+ASAN_BUILD_ENV := RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address -Zsanitizer-recover=address -Cforce-frame-pointers=yes" \
+    CC_x86_64_unknown_linux_gnu=clang CFLAGS_x86_64_unknown_linux_gnu="-fsanitize=address -fsanitize-recover=address -fno-omit-frame-pointer"
+# Paths inside the sandbox.
+ASAN_RUNTIME := /usr/lib/llvm-22/lib/clang/22/lib/linux/libclang_rt.asan-x86_64.so
+ASAN_LOG_DIR := /var/log/asterisk/asan
+# One log file per pid; every error reported and the run goes on; leaks checked at exit (the
+# checker keeps only those with our frames); fatal signals left to Asterisk and the tests' crash
+# checks (ASan's handler would turn a SIGSEGV into exit status 1).
+ASAN_OPTIONS_MEMCHECK := log_path=$(ASAN_LOG_DIR)/asan:halt_on_error=0:detect_leaks=1:malloc_context_size=30:symbolize=1:external_symbolizer_path=/usr/lib/llvm-22/bin/llvm-symbolizer:handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0
+
+# MEMCHECK_TESTS=tests/e2e/test_x.py runs part of the suite (while working on memcheck itself).
+MEMCHECK_TESTS ?= tests/e2e
+
+memcheck-build:
+	$(ASAN_BUILD_ENV) $(CARGO) build --release --target $(ASAN_TARGET) --target-dir target/asan
+	$(ASAN_BUILD_ENV) $(CARGO) build --release --features test-hooks --target $(ASAN_TARGET) --target-dir target/asan-test-hooks
+
+# The whole e2e suite against the ASan builds (test_package installs the .deb's uninstrumented
+# image, still under ASan's allocator), then the logs: a report involving our code fails.
+memcheck: memcheck-build sandbox deb
+	$(ASTERISK) stop
+	rm -rf $(SANDBOX)$(ASAN_LOG_DIR) && mkdir -p $(SANDBOX)$(ASAN_LOG_DIR)
+	@rc=0; ASAN_PRELOAD=$(ASAN_RUNTIME) ASAN_OPTIONS=$(ASAN_OPTIONS_MEMCHECK) \
+	    MODULE=$(abspath $(ASAN_MODULE)) TEST_MODULE=$(abspath $(ASAN_TEST_MODULE)) DEB=$(abspath $(DEB)) \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider $(MEMCHECK_TESTS) || rc=$$?; \
+	$(ASTERISK) stop; \
+	$(PYTHON) tests/memcheck/check-asan-logs.py $(SANDBOX)$(ASAN_LOG_DIR) || rc=1; \
+	exit $$rc
 
 # Not part of test: 1,000 cycles take minutes (see tests/soak/soak.py for what is checked).
 SOAK_CYCLES ?= 1000

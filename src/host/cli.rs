@@ -186,7 +186,7 @@ impl CliRegistration {
                 return Err(i);
             }
         }
-        self.entries.clear();
+        self.entries = Vec::new(); // frees the buffer too: unregister then forgets self
         Ok(())
     }
 }

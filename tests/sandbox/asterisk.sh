@@ -5,6 +5,8 @@
 #   asterisk.sh install SO [NAME]  install a module image atomically (copy to a temp name, mv)
 #   asterisk.sh reset-state        stop Asterisk; forget stored MWI state (our store, astdb records)
 #   asterisk.sh start | stop | restart | status | pid
+#                                  (start: env ASAN_PRELOAD=RUNTIME ASAN_OPTIONS=... for an
+#                                  AddressSanitizer run, see make memcheck)
 #   asterisk.sh exits              every Asterisk start and exit so far, one per line:
 #                                  "PID started" or "PID STATUS" (STATUS 128+N: killed by
 #                                  signal N, as the shell reports it); pids get reused
@@ -94,8 +96,15 @@ start)
     # A shell waits for it and records when it started and how it ended (chroot execs
     # Asterisk: $! is its pid). The start line tells a reused pid's exits from this one's.
     # -g: a crash leaves a core file in its working directory, the sandbox root.
-    setsid sh -c 's=$1 x=$2; shift 2; chroot "$s" "$@" -f -vvv -g </dev/null & p=$!; echo "$p started" >>"$x"; wait $p; echo "$p $?" >>"$x"' \
-        sh "$SANDBOX" "$exits" "${asterisk[@]}" >"$log" 2>&1 &
+    # Opt-in for make memcheck: ASAN_PRELOAD (a path inside the sandbox) preloads that
+    # AddressSanitizer runtime, with ASAN_OPTIONS passed on, for a module built with
+    # -Zsanitizer=address (a cdylib does not carry the runtime). Unset: Asterisk as always.
+    run=("${asterisk[@]}")
+    if [ -n "${ASAN_PRELOAD:-}" ]; then
+        run=(/usr/bin/env "LD_PRELOAD=$ASAN_PRELOAD" "ASAN_OPTIONS=${ASAN_OPTIONS:-}" "${asterisk[@]}")
+    fi
+    setsid sh -c 'root=$1 exits=$2; shift 2; chroot "$root" "$@" -f -vvv -g </dev/null & p=$!; echo "$p started" >>"$exits"; wait $p; echo "$p $?" >>"$exits"' \
+        sh "$SANDBOX" "$exits" "${run[@]}" >"$log" 2>&1 &
     "$0" wait
     ;;
 wait)
@@ -110,7 +119,9 @@ wait)
 stop)
     p=$(pid_of) || exit 0
     cli "core stop now" >/dev/null 2>&1 || true
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || exit 0; sleep 0.1; done
+    # Under ASan the leak check at exit (and symbolizing its reports) takes a while: let it end.
+    tenths=100; [ -z "${ASAN_PRELOAD:-}" ] || tenths=1200
+    for _ in $(seq 1 "$tenths"); do kill -0 "$p" 2>/dev/null || exit 0; sleep 0.1; done
     kill -9 "$p" 2>/dev/null || true
     ;;
 restart) "$0" stop; "$0" start ;;
@@ -118,5 +129,5 @@ status) if p=$(pid_of); then echo "running (pid $p)"; else echo "stopped"; exit 
 pid) pid_of ;;
 exits) cat "$exits" 2>/dev/null || true ;;
 cli) shift; cli "$@" ;;
-*) sed -n '2,16p' "$0"; exit 2 ;;
+*) sed -n '2,18p' "$0"; exit 2 ;;
 esac
