@@ -111,14 +111,24 @@ memcheck-build:
 	$(ASAN_BUILD_ENV) $(CARGO) build --release --features test-hooks --target $(ASAN_TARGET) --target-dir target/asan-test-hooks
 
 # The whole e2e suite against the ASan builds (test_package installs the .deb's uninstrumented
-# image, still under ASan's allocator), then the logs: a report involving our code fails.
+# image, still under ASan's allocator), then the logs. What fails memcheck: a report involving
+# our code, and any Asterisk (A or B) that died of SIGSEGV, SIGBUS, SIGFPE or SIGABRT meanwhile
+# (ASan leaves those signals to Asterisk). The tests' own assertions are judged by `make e2e`,
+# which runs before; under ASan the machine is several times slower and a timing-sensitive
+# test may miss a deadline, so their failures here are printed, not fatal.
+EXIT_FILES := $(SANDBOX)/var/log/asterisk/exits $(SANDBOX)/var/log/asterisk-b/exits
 memcheck: memcheck-build sandbox deb
 	$(ASTERISK) stop
 	rm -rf $(SANDBOX)$(ASAN_LOG_DIR) && mkdir -p $(SANDBOX)$(ASAN_LOG_DIR)
-	@rc=0; ASAN_PRELOAD=$(ASAN_RUNTIME) ASAN_OPTIONS=$(ASAN_OPTIONS_MEMCHECK) \
+	@rc=0; before=$$(for f in $(EXIT_FILES); do [ -f $$f ] && wc -l <$$f || echo 0; done); \
+	ASAN_PRELOAD=$(ASAN_RUNTIME) ASAN_OPTIONS=$(ASAN_OPTIONS_MEMCHECK) \
 	    MODULE=$(abspath $(ASAN_MODULE)) TEST_MODULE=$(abspath $(ASAN_TEST_MODULE)) DEB=$(abspath $(DEB)) \
-	    $(PYTHON) -m pytest -v -p no:cacheprovider $(MEMCHECK_TESTS) || rc=$$?; \
+	    $(PYTHON) -m pytest -v -p no:cacheprovider $(MEMCHECK_TESTS) || \
+	    echo "memcheck: some e2e tests failed under ASan (listed above; make e2e judges them)"; \
 	$(ASTERISK) stop; \
+	set -- $$before; crashed=$$(for f in $(EXIT_FILES); do [ -f $$f ] && tail -n +$$(($$1 + 1)) $$f; shift; done \
+	    | awk '$$2 ~ /^(134|135|136|139)$$/'); \
+	if [ -n "$$crashed" ]; then echo "memcheck: Asterisk crashed under ASan (pid status): $$crashed"; rc=1; fi; \
 	$(PYTHON) tests/memcheck/check-asan-logs.py $(SANDBOX)$(ASAN_LOG_DIR) || rc=1; \
 	exit $$rc
 
