@@ -150,9 +150,10 @@ pub fn format_status(f: &StatusFacts) -> String {
     let _ = writeln!(out, "Incoming NOTIFYs:    {notifies}");
     match &f.endpoints {
         Ok((limit, shares)) => {
-            let of = if limit.0 == 0 { String::new() } else { format!(" of {}", limit.0) };
-            let limit_text =
-                if limit.0 == 0 { "no limit".to_owned() } else { format!("at most {} each", limit.0) };
+            let (limit_text, of) = match limit.0 {
+                0 => ("no limit".to_owned(), String::new()),
+                n => (format!("at most {n} each"), format!(" of {n}")),
+            };
             let none = if shares.is_empty() { "; none holds any" } else { "" };
             let _ = writeln!(out, "Mailboxes per endpoint: {limit_text} (max_mailboxes_per_endpoint){none}");
             for e in shares {

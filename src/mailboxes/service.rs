@@ -23,7 +23,8 @@ pub struct MailboxService {
     /// Declared after `store`: dropped last, so the queue drains after the last write.
     publishing: Publishing,
     republish: super::republish::Progress,
-    /// Taken under the store lock only.
+    /// Changed under the store lock only (its own lock lets the status read it without
+    /// waiting behind a store operation).
     health: Mutex<WriteHealth>,
 }
 
@@ -141,7 +142,6 @@ impl MailboxService {
 
     /// The running episode of failing writes, if any (`mwi show status`).
     pub fn write_failure(&self) -> Option<Failing> {
-        let _store = self.lock();
         sync::lock(&self.health).failing().cloned()
     }
 
