@@ -112,6 +112,11 @@ typedef struct pjsip_evsub_user {
 } pjsip_evsub_user;
 
 /* asterisk/res_pjsip.h: AST_VECTOR(ast_sip_auth_vector, const char *) */
+/* asterisk/res_pjsip.h: a way to name the endpoint of a request nothing else identified. */
+struct ast_sip_endpoint_identifier {
+	struct ast_sip_endpoint *(*identify_endpoint)(pjsip_rx_data *rdata);
+};
+
 struct ast_sip_auth_vector {
 	const char **elems;
 	size_t max;
@@ -172,6 +177,15 @@ void ast_sip_dialog_set_serializer(pjsip_dialog *dlg, struct ast_taskprocessor *
  * it is set. The artificial endpoint is res_pjsip's stand-in for "no endpoint" (a reference). */
 void ast_sip_dialog_set_endpoint(pjsip_dialog *dlg, struct ast_sip_endpoint *endpoint);
 struct ast_sip_endpoint *ast_sip_get_artificial_endpoint(void);
+/* Identifiers named outside the endpoint_identifier_order setting run after the named ones;
+ * res_pjsip keeps the name pointer (a static string of ours) until unregistered. */
+int ast_sip_register_endpoint_identifier_with_name(struct ast_sip_endpoint_identifier *identifier,
+	const char *name);
+void ast_sip_unregister_endpoint_identifier(struct ast_sip_endpoint_identifier *identifier);
+/* pjsip/sip_ua_layer.h: the dialog of (Call-ID, local tag, remote tag); an empty remote tag
+ * finds a dialog that has not yet learnt the server's tag (no answer processed yet). */
+pjsip_dialog *pjsip_ua_find_dialog(const pj_str_t *call_id, const pj_str_t *local_tag,
+	const pj_str_t *remote_tag, pj_bool_t lock_dialog);
 /* The plain names: exported by res_pjsip on every release (macros over __ast_sip_push_task*
  * since 20.18, 22.8 and 23.2, which older releases lack). */
 #ifdef MWIHUB_ABI_CHECK

@@ -118,6 +118,19 @@ typedef struct pjsip_param {
 	pj_str_t value;
 } pjsip_param;
 
+/* pjsip/sip_msg.h: From and To; `tag` is the dialog tag (empty when absent). */
+typedef struct pjsip_fromto_hdr {
+	struct pjsip_fromto_hdr *prev;
+	struct pjsip_fromto_hdr *next;
+	int type;
+	pj_str_t name;
+	pj_str_t sname;
+	struct pjsip_hdr_vptr *vptr;
+	void *uri;
+	pj_str_t tag;
+	pjsip_param other_param;
+} pjsip_fromto_hdr;
+
 typedef struct pjsip_media_type {
 	pj_str_t type;
 	pj_str_t subtype;
@@ -207,8 +220,8 @@ struct mwihub_rx_msg_info {
 	pjsip_msg *msg;
 	char *info;
 	pjsip_cid_hdr *cid;
-	void *from;
-	void *to;
+	pjsip_fromto_hdr *from;
+	pjsip_fromto_hdr *to;
 	void *via;
 	pjsip_cseq_hdr *cseq;
 	void *max_fwd;

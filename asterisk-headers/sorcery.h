@@ -75,6 +75,8 @@ int __ast_sorcery_object_field_register(struct ast_sorcery *sorcery, const char 
 	unsigned int no_doc, unsigned int alias, size_t argc, ...);
 int ast_sorcery_object_unregister(struct ast_sorcery *sorcery, const char *type);
 void *ast_sorcery_generic_alloc(size_t size, ao2_destructor_fn destructor);
+/* A new object of a registered type with its defaults applied, stored nowhere (a reference). */
+void *ast_sorcery_alloc(const struct ast_sorcery *sorcery, const char *type, const char *id);
 void ast_sorcery_load_object(const struct ast_sorcery *sorcery, const char *type);
 void ast_sorcery_reload_object(const struct ast_sorcery *sorcery, const char *type);
 int ast_sorcery_observer_add(const struct ast_sorcery *sorcery, const char *type,

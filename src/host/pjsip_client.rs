@@ -13,6 +13,13 @@
 //! - Every other outcome is reported to the [`EventSink`] as a [`ClientEvent`]; the sink (the
 //!   subscription's state machine) decides. evsub's own refresh timer is silenced
 //!   (`on_client_refresh` does nothing): the machine refreshes.
+//! - A NOTIFY that comes before pjsip has processed the server's first answer (the NOTIFY
+//!   sent first, or right behind the 200 while that waits in our serializer) is in no dialog
+//!   res_pjsip's distributor can find: its endpoint identification fails and it logs "No
+//!   matching endpoint found" with a security event (what fail2ban bans the server for), and
+//!   only then does pjsip's dialog layer take it. [`ClientModule`] registers an endpoint
+//!   identifier, tried after every other, that names such a request's endpoint when its
+//!   Call-ID and tags lead to a dialog of ours: a private endpoint object, stored nowhere.
 //! - `pjsip_transaction` is never read (its layout differs between pjproject 2.15 and 2.17):
 //!   responses are read from the received message, timeouts from the event's source type.
 //!
@@ -24,8 +31,9 @@
 //! module's gate, is what keeps these callbacks safe during unload (the gate would turn away
 //! the answers to our unsubscribes): teardown drops every dialog before it returns.
 
+use std::collections::BTreeSet;
 use std::ffi::{c_void, CStr};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::ao2::Ao2;
@@ -41,10 +49,23 @@ pub const MAX_AUTH_ATTEMPTS: u32 = 2;
 /// Our pjsip module's id (its evsub data slot), -1 while not registered.
 static MODULE_ID: AtomicI32 = AtomicI32::new(-1);
 
+/// The addresses of our live dialogs: what the endpoint identifier recognises (compared,
+/// never dereferenced).
+static DIALOGS: Mutex<BTreeSet<usize>> = Mutex::new(BTreeSet::new());
+
+/// The endpoint the identifier names, while it is registered (the module's reference).
+static IDENTIFIED_AS: AtomicPtr<sys::ast_sip_endpoint> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The identifier's name for res_pjsip: in no endpoint_identifier_order, so tried last.
+const IDENTIFIER_NAME: &CStr = c"res_mwi_hub_outbound_mwi";
+
 /// A pjsip module of ours with no callbacks: it gives us a data slot in every evsub and the
-/// name pjsip logs our dialog sessions under. Registered while any dialog may exist.
+/// name pjsip logs our dialog sessions under; with it, the endpoint identifier for requests
+/// in our dialogs. Registered while any dialog may exist.
 pub struct ClientModule {
     module: Box<std::cell::UnsafeCell<sys::pjsip_module>>,
+    identifier: Option<Box<std::cell::UnsafeCell<sys::ast_sip_endpoint_identifier>>>,
+    endpoint: Option<Ao2<sys::ast_sip_endpoint>>,
 }
 
 // SAFETY: pjsip writes the struct under its own lock while registered; we touch it only to
@@ -64,14 +85,44 @@ impl ClientModule {
         module.id = -1;
         // After everything that handles requests: it has no callbacks anyway.
         module.priority = 1000;
-        let this = Self { module: Box::new(std::cell::UnsafeCell::new(module)) };
+        let mut module = Box::new(std::cell::UnsafeCell::new(module));
         // SAFETY: the Box outlives the registration (undone in drop).
-        if unsafe { sys::ast_sip_register_service(this.module.get()) } != 0 {
-            std::mem::forget(this);
+        if unsafe { sys::ast_sip_register_service(module.get_mut()) } != 0 {
             return Err("pjsip refused to register the outbound MWI module".into());
         }
+        let mut this = Self { module, identifier: None, endpoint: None };
         // SAFETY: registered: pjsip has written its id.
         MODULE_ID.store(unsafe { (*this.module.get()).id }, Ordering::SeqCst);
+        // An endpoint of res_pjsip's type with its defaults (as res_pjsip's own artificial
+        // endpoint is made), in no configuration: it has no auth, ACL or settings of an admin's.
+        // SAFETY: copies the strings; returns a new reference or NULL, owned by `endpoint`.
+        this.endpoint = unsafe {
+            Ao2::from_owned(
+                sys::ast_sorcery_alloc(
+                    sys::ast_sip_get_sorcery(),
+                    c"endpoint".as_ptr(),
+                    IDENTIFIER_NAME.as_ptr(),
+                )
+                .cast::<sys::ast_sip_endpoint>(),
+            )
+        };
+        let Some(endpoint) = &this.endpoint else {
+            return Err("could not make the endpoint for outbound MWI dialogs".into());
+        };
+        IDENTIFIED_AS.store(endpoint.as_ptr(), Ordering::SeqCst);
+        let identifier = sys::ast_sip_endpoint_identifier { identify_endpoint: Some(identify_our_dialogs) };
+        let mut identifier = Box::new(std::cell::UnsafeCell::new(identifier));
+        // SAFETY: the Box and the static name outlive the registration (undone in drop).
+        if unsafe {
+            sys::ast_sip_register_endpoint_identifier_with_name(
+                identifier.get_mut(),
+                IDENTIFIER_NAME.as_ptr(),
+            )
+        } != 0
+        {
+            return Err("res_pjsip refused the endpoint identifier for outbound MWI dialogs".into());
+        }
+        this.identifier = Some(identifier);
         Ok(this)
     }
 
@@ -82,10 +133,77 @@ impl ClientModule {
 
 impl Drop for ClientModule {
     fn drop(&mut self) {
+        if let Some(identifier) = &self.identifier {
+            // SAFETY: registered in `register`; res_pjsip calls identifiers under a read lock
+            // that this takes for writing: once it returns, no thread is in ours.
+            unsafe { sys::ast_sip_unregister_endpoint_identifier(identifier.get()) };
+        }
+        IDENTIFIED_AS.store(std::ptr::null_mut(), Ordering::SeqCst);
+        // Requests being processed keep their own references to it.
+        drop(self.endpoint.take());
         MODULE_ID.store(-1, Ordering::SeqCst);
         // SAFETY: registered in `register`.
         unsafe { sys::ast_sip_unregister_service(self.module.get()) };
     }
+}
+
+/// res_pjsip's endpoint identifier: our endpoint for a NOTIFY in one of our dialogs, NULL
+/// (next identifier, or "No matching endpoint found") for anything else.
+unsafe extern "C" fn identify_our_dialogs(rdata: *mut sys::pjsip_rx_data) -> *mut sys::ast_sip_endpoint {
+    guard::gated_or("pjsip endpoint identifier", std::ptr::null_mut(), || {
+        // SAFETY: res_pjsip passes the live request it is identifying.
+        if rdata.is_null() || !unsafe { in_one_of_our_dialogs(&*rdata) } {
+            return std::ptr::null_mut();
+        }
+        let endpoint = IDENTIFIED_AS.load(Ordering::SeqCst);
+        if !endpoint.is_null() {
+            // SAFETY: set while the module's reference keeps it alive, and cleared only after
+            // this identifier is unregistered (which waits for this call): a new reference
+            // for the caller, as identifiers return.
+            unsafe {
+                sys::__ao2_ref(
+                    endpoint.cast(),
+                    1,
+                    c"res_mwi_hub".as_ptr(),
+                    c"pjsip_client.rs".as_ptr(),
+                    line!() as libc::c_int,
+                    c"identify_our_dialogs".as_ptr(),
+                )
+            };
+        }
+        endpoint
+    })
+}
+
+/// True for a NOTIFY whose Call-ID and To tag lead to one of our dialogs, with its From tag
+/// or with the empty tag of a dialog still waiting for its first answer.
+///
+/// # Safety
+/// `rdata` is a live received message whose parsed headers live in its pool.
+unsafe fn in_one_of_our_dialogs(rdata: &sys::pjsip_rx_data) -> bool {
+    let info = &rdata.msg_info;
+    // SAFETY: each is NULL or parsed into the message's pool, alive with the request.
+    let parsed = unsafe { (info.msg.as_ref(), info.cid.as_ref(), info.from.as_ref(), info.to.as_ref()) };
+    let (Some(msg), Some(cid), Some(from), Some(to)) = parsed else { return false };
+    if msg.type_ != sys::PJSIP_REQUEST_MSG {
+        return false;
+    }
+    // SAFETY: a request's method name is a counted string in the message's pool.
+    let method = unsafe { pj_text(&msg.line.req.method.name) };
+    if !method.eq_ignore_ascii_case("NOTIFY") {
+        return false;
+    }
+    if to.tag.slen <= 0 || crate::domain::sync::lock(&DIALOGS).is_empty() {
+        return false;
+    }
+    let no_tag = sys::pj_str_t { ptr: c"".as_ptr().cast_mut(), slen: 0 };
+    let ours = [&from.tag, &no_tag].into_iter().any(|remote_tag| {
+        // SAFETY: counted strings read for the call; without the lock flag pjsip only looks
+        // the dialog up (under its own mutex) and returns its address, which is compared only.
+        let dlg = unsafe { sys::pjsip_ua_find_dialog(&cid.hvalue, &to.tag, remote_tag, 0) };
+        !dlg.is_null() && crate::domain::sync::lock(&DIALOGS).contains(&(dlg as usize))
+    });
+    ours
 }
 
 /// A res_pjsip serializer (a queue run by one SIP thread at a time); unreferenced on drop.
@@ -426,6 +544,7 @@ impl ClientDialog {
             module: module.ptr(),
             endpoint: None,
         };
+        crate::domain::sync::lock(&DIALOGS).insert(dlg as usize);
         // SAFETY: a live dialog; pjsip takes its own reference to the selected transport.
         unsafe { sys::pjsip_dlg_set_transport(dlg, &sel.0) };
         if let Some(proxy) = &spec.outbound_proxy {
@@ -597,6 +716,7 @@ impl Drop for ClientDialog {
             sys::ast_sip_dialog_set_serializer(self.dlg, std::ptr::null_mut());
         }
         drop(self.endpoint.take());
+        crate::domain::sync::lock(&DIALOGS).remove(&(self.dlg as usize));
         // SAFETY: our session from create; the dialog may be freed now.
         unsafe { sys::pjsip_dlg_dec_session(self.dlg, self.module) };
     }
